@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# daxgup: DAX-GUP for Linux 6.12.y -- a patch series, a pmem driver module
+# and a lab that boots the result on emulated NVDIMMs.
+#
+#   make                 build the kernel with patches/series, boot it under
+#                        QEMU with two NVDIMMs, set up ext4 and xfs with
+#                        -o dax=always, run an O_DIRECT fio demo, print a table
+#   make check           the whole test suite in the guest (TAP, totals)
+#   make help            everything else
+#
+# Variables: KERNEL=patched|base|stock  VARIANT=debug  KSRC=/path/to/6.12.y
+#            O=work dir (default ~/.cache/daxgup)  ACCEL=tcg|kvm
+#            TESTS="name ..." (a subset of the suite)  JOBS=N
+
+KERNEL ?= patched
+export KERNEL VARIANT KSRC O ACCEL DRIVER TESTS JOBS ITER
+
+LAB := bash scripts/lab/lab.sh
+
+.PHONY: all check prepare deps tree kernel series-edit series-export checkpatch help
+
+all:
+	@$(LAB) demo
+
+check:
+	@$(LAB) check
+
+prepare kernel:
+	@$(LAB) prepare
+
+deps:
+	@bash scripts/lab/deps.sh
+
+series-edit:
+	@bash scripts/lab/series.sh edit
+
+series-export:
+	@bash scripts/lab/series.sh export
+
+checkpatch:
+	@bash scripts/lab/series.sh checkpatch
+
+help:
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+	@echo
+	@echo "  make prepare        packages, source tree, kernel, initramfs, tests; no boot"
+	@echo "  make deps           install the Debian packages the lab needs"
+	@echo "  make series-edit    print the git tree where the series is applied, to edit it"
+	@echo "  make series-export  write that tree's commits back to patches/ and patches/series"
+	@echo "  make checkpatch     scripts/checkpatch.pl --strict on every patch of the series"

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# boot.sh RESULTS_DIR: boot $KERNEL under QEMU with two emulated NVDIMMs and
+# run the plan in RESULTS_DIR/plan inside it (scripts/lab/guest/run.sh).
+# Watches RESULTS_DIR/progress and kills a guest that stops making progress:
+# BOOT_TIMEOUT to reach userspace, SETUP_TIMEOUT for the namespaces and
+# mounts, and each test's own timeout (plus a minute of grace).
+# Exit: 0 when the guest finished the plan, 1 otherwise (see RESULTS_DIR).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+res=$1
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
+SETUP_TIMEOUT=${SETUP_TIMEOUT:-300}
+NVDIMM_SIZE=${NVDIMM_SIZE:-1G}
+GUEST_MEM=${GUEST_MEM:-2G}
+
+img=$(kernel_image)
+initrd=$(build_dir)/initramfs.cpio.gz
+[ -f "$img" ] || die "no kernel image at $img"
+[ -f "$initrd" ] || die "no initramfs at $initrd"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (make deps)"
+
+# NVDIMM backing files: sparse, new for every boot so that each boot starts
+# from raw namespaces.  No label area: one namespace per region is enough.
+nv=$DAXGUP_O/nvdimm
+mkdir -p "$nv"
+nvargs=()
+for i in 0 1; do
+	rm -f "$nv/$KERNEL-nvdimm$i"
+	truncate -s "$NVDIMM_SIZE" "$nv/$KERNEL-nvdimm$i"
+	nvargs+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$nv/$KERNEL-nvdimm$i,size=$NVDIMM_SIZE,align=2M"
+		 -device "nvdimm,id=nvdimm$i,memdev=mem$i")
+done
+
+accel=$("$DAXGUP_TOP/scripts/lab/accel.sh")
+cpu=max
+[ "$accel" = kvm ] && cpu=host
+[ "$accel" = tcg ] && accel=tcg,thread=multi
+
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 daxgup.results=$res"
+cmdline+=" daxgup.run=$DAXGUP_TOP/scripts/lab/guest/run.sh daxgup.kmods=$(modules_root)"
+cmdline+=" daxgup.keep=$DAXGUP_TOP,$DAXGUP_O"
+: >"$res/progress"
+qemu-system-x86_64 -name daxgup -nodefaults -machine pc,nvdimm=on -accel "$accel" -cpu "$cpu" -smp 2 \
+	-m "$GUEST_MEM,slots=4,maxmem=8G" "${nvargs[@]}" \
+	-kernel "$img" -initrd "$initrd" -append "$cmdline" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
+	-display none -monitor none -serial "file:$res/console.log" -no-reboot \
+	</dev/null >"$res/qemu.log" 2>&1 &
+qpid=$!
+
+start=$(date +%s)
+deadline=$((start + BOOT_TIMEOUT))
+state=boot
+seen=0
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	now=$(date +%s)
+	mapfile -t lines <"$res/progress"
+	while [ "$seen" -lt "${#lines[@]}" ]; do
+		set -- ${lines[$seen]}
+		seen=$((seen + 1))
+		case $1 in
+		ready) log "    guest userspace after $(($(date +%s) - start)) s (guest uptime $2 s)"
+		       state=setup; deadline=$((now + SETUP_TIMEOUT)) ;;
+		setup-done) log "    namespaces and DAX mounts ready"; state=idle; deadline=$((now + 600)) ;;
+		setup-failed) log "    guest setup failed"; state=done; deadline=$((now + 60)) ;;
+		start) state="test $2"; deadline=$((now + $3 + 60)); t0=$now ;;
+		end) log "    $(if [ "$3" = 0 ]; then echo done; else echo "exit $3"; fi): $2 ($((now - t0)) s)"
+		     state=idle; deadline=$((now + 600)) ;;
+		done) state=done; deadline=$((now + 60)) ;;
+		esac
+	done
+	if [ "$now" -gt "$deadline" ]; then
+		log "    timeout during $state: stopping the guest"
+		echo "timeout $state" >>"$res/progress"
+		kill "$qpid" 2>/dev/null || true
+		sleep 2
+		kill -9 "$qpid" 2>/dev/null || true
+		break
+	fi
+done
+wait "$qpid" 2>/dev/null || true
+rm -f "$nv/$KERNEL-nvdimm0" "$nv/$KERNEL-nvdimm1"
+echo "$(($(date +%s) - start))" >"$res/boot-seconds"
+grep -q '^done' "$res/progress"

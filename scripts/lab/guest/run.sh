@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The lab's guest side, run by the initramfs /init in a chroot of the host
+# root.  Reads $results/plan (one "name timeout command..." a line), sets up
+# the NVDIMM namespaces and DAX filesystems, runs each test with a timeout,
+# and writes back to $results:
+#   progress          "start NAME", "end NAME RC", "ready", "setup-failed"
+#   tap/NAME.tap      what the test printed (KTAP)
+#   dmesg/NAME.log    the kernel log lines the test caused
+#   dmesg.log         the whole kernel log at the end
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LANG=C.UTF-8
+
+results=$(sed -n 's/.*\<daxgup\.results=\([^ ]*\).*/\1/p' /proc/cmdline)
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /dev/shm 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+# The guest kernel's modules live in the lab's work dir, not in the host's
+# /lib/modules: a modprobe that looks there, for us and for the kernel.  It
+# ignores the host's modprobe.d (ndctl's install hook for libnvdimm would
+# call the host's modprobe): the lab decides which driver binds what.
+kmods=$(sed -n 's/.*\<daxgup\.kmods=\([^ ]*\).*/\1/p' /proc/cmdline)
+mkdir -p /run/daxgup/bin /run/daxgup/modprobe.d
+printf '#!/bin/sh\nexec /sbin/modprobe -C /run/daxgup/modprobe.d -d "%s" "$@"\n' \
+	"$kmods" >/run/daxgup/bin/modprobe
+chmod +x /run/daxgup/bin/modprobe
+echo /run/daxgup/bin/modprobe >/proc/sys/kernel/modprobe
+export PATH=/run/daxgup/bin:$PATH
+# shellcheck source=/dev/null
+. "$results/env"
+export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER
+mkdir -p "$results/tap" "$results/dmesg"
+progress() { echo "$*" >>"$results/progress"; sync; }
+
+poweroff_now() {
+	dmesg >"$results/dmesg.log" 2>&1
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 10
+}
+
+progress "ready $(cut -d' ' -f1 /proc/uptime)"
+if ! bash "$DAXGUP_TOP/scripts/lab/guest/setup.sh" >"$results/setup.log" 2>&1; then
+	progress "setup-failed"
+	poweroff_now
+fi
+. /run/daxgup/env
+progress "setup-done $(cut -d' ' -f1 /proc/uptime)"
+
+report_re='WARNING:|BUG:|Oops|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|INFO: task .* blocked|general protection fault|kernel BUG|Kernel panic|suspicious RCU usage'
+
+while read -r name timeout cmd; do
+	case $name in ''|'#'*) continue ;; esac
+	allow=/run/daxgup/allow.$name
+	rm -f "$allow"
+	echo "daxgup: start $name" >/dev/kmsg
+	progress "start $name $timeout"
+	(cd /tmp && DAXGUP_ALLOW=$allow timeout -k 10 "$timeout" \
+		bash -c "exec $cmd" </dev/null >"$results/tap/$name.tap" 2>&1)
+	rc=$?
+	echo "daxgup: end $name" >/dev/kmsg
+	dmesg | sed -n "/daxgup: start $name\$/,\$p" >"$results/dmesg/$name.log"
+	# Kernel reports the test announced as the known bug it shows are
+	# kept, but do not fail it; any other report does.
+	if [ -s "$allow" ]; then
+		grep -E "$report_re" "$results/dmesg/$name.log" |
+			grep -v -E -f "$allow" >"$results/dmesg/$name.reports"
+	else
+		grep -E "$report_re" "$results/dmesg/$name.log" >"$results/dmesg/$name.reports"
+	fi
+	progress "end $name $rc"
+done <"$results/plan"
+
+progress "done"
+poweroff_now

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest setup: turn the two raw NVDIMM namespaces into fsdax namespaces
+# (namespace0.0 with its memmap in RAM, -M mem; namespace1.0 with its memmap
+# in pmem, -M dev), put ext4 on the first and xfs on the second, mount both
+# with -o dax=always and check that DAX is really on.  Leaves what the tests
+# need in /run/daxgup/env and a summary in /run/daxgup/setup.tsv.
+set -eu
+mkdir -p /run/daxgup
+say() { echo "setup: $*"; }
+
+for m in nfit nd_pmem dax_pmem ext4 xfs dm_delay loop; do
+	modprobe "$m" 2>/dev/null || say "modprobe $m failed (built in or missing)"
+done
+
+# json FIELD: read one field of the JSON object ndctl printed on stdin.
+json() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
+
+tsv=/run/daxgup/setup.tsv
+printf 'namespace\tmode\tmemmap\tblockdev\tdriver\tfs\tmount\tdax\n' >"$tsv"
+mounts=
+i=0
+for spec in "namespace0.0 mem ext4" "namespace1.0 dev xfs"; do
+	set -- $spec
+	ns=$1 map=$2 fs=$3
+	[ -e "/sys/bus/nd/devices/$ns" ] || { say "no $ns: is the NVDIMM there (ndctl list -RN)?"; exit 1; }
+	out=$(ndctl create-namespace -f -e "$ns" -m fsdax -M "$map" 2>/tmp/ndctl.err) || {
+		cat /tmp/ndctl.err
+		say "ndctl create-namespace -e $ns -m fsdax -M $map failed"
+		exit 1
+	}
+	dev=$(echo "$out" | json blockdev)
+	[ -b "/dev/$dev" ] || { say "$ns: no block device /dev/$dev"; exit 1; }
+	drv=$(basename "$(readlink "/sys/block/$dev/device/driver" 2>/dev/null || echo none)")
+	mnt=/mnt/dax-$fs
+	mkdir -p "$mnt"
+	case $fs in
+	# 2 MiB stripe hints make the allocators hand out PMD-aligned
+	# extents, so PMD faults can map them.
+	ext4) mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 "/dev/$dev" ;;
+	xfs) mkfs.xfs -q -f -d su=2m,sw=1 "/dev/$dev" ;;
+	esac
+	mount -t "$fs" -o dax=always "/dev/$dev" "$mnt"
+	# DAX is on only when the block device offers it, the mount kept
+	# dax=always, and a new file reports STATX_ATTR_DAX (0x200000).
+	qdax=$(cat "/sys/block/$dev/queue/dax")
+	grep -q "^/dev/$dev $mnt $fs .*dax=always" /proc/mounts || { say "$mnt: dax=always not in /proc/mounts"; exit 1; }
+	xfs_io -f -c "pwrite -q 0 4096" "$mnt/.daxcheck"
+	attr=$(xfs_io -c "statx -r" "$mnt/.daxcheck" | sed -n 's/^stat.attributes = //p')
+	rm -f "$mnt/.daxcheck"
+	if [ "$qdax" != 1 ] || [ $((attr & 0x200000)) = 0 ]; then
+		say "$mnt: DAX is off (queue/dax=$qdax, statx attributes=$attr)"
+		dmesg | grep -i dax | tail -n 5
+		exit 1
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ns" fsdax "$map" "$dev" "$drv" "$fs" "$mnt" on >>"$tsv"
+	mounts="$mounts $fs:$mnt:$map:$dev:$drv"
+	i=$((i + 1))
+done
+
+# The non-DAX side of the tests' O_DIRECT I/O: a loop device on tmpfs
+# (the block layer pins the user pages, the loop worker copies), and the
+# same behind dm-delay, whose reads take DAXGUP_SLOW_MS.
+slow_ms=${DAXGUP_SLOW_MS:-2000}
+truncate -s 256M /tmp/scratch.img /tmp/slow.img
+scratch=$(losetup -f --show /tmp/scratch.img)
+slowloop=$(losetup -f --show /tmp/slow.img)
+sectors=$(blockdev --getsz "$slowloop")
+dmsetup create --noudevsync daxgup-slow \
+	--table "0 $sectors delay $slowloop 0 $slow_ms $slowloop 0 0"
+dmsetup mknodes daxgup-slow
+[ -b /dev/mapper/daxgup-slow ] || { say "dm-delay device did not appear"; exit 1; }
+
+cat >/run/daxgup/env <<ENV
+# fs:mountpoint:memmap:blockdev:driver of each DAX filesystem
+export DAXGUP_MOUNTS="${mounts# }"
+export DAXGUP_SCRATCH=$scratch
+export DAXGUP_SLOW=/dev/mapper/daxgup-slow
+export DAXGUP_ITER=${DAXGUP_ITER:-1}
+ENV
+say "ok: $i DAX filesystems"

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The lab's one entry point (the top-level Makefile calls it):
+#   lab.sh prepare         packages, source tree + series, kernel, initramfs, tests
+#   lab.sh demo            prepare, boot, set up DAX, run the fio demo, print a table
+#   lab.sh check [SUITE]   prepare, run the suite (default: all of it) in the guest
+# Variables: KERNEL=patched|base|stock, VARIANT=debug, KSRC=tree, O=work dir,
+# ACCEL=tcg|kvm, DRIVER=nd_pmem, TESTS="name ..." (a subset of the suite).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+SUITE_DIR=$DAXGUP_TOP/tools/testing/selftests/daxgup
+DRIVER=${DRIVER:-nd_pmem}
+
+prepare() {
+	"$DAXGUP_TOP/scripts/lab/deps.sh"
+	case $KERNEL in
+	stock)
+		[ -z "$VARIANT" ] || die "VARIANT=$VARIANT: the stock kernel is Debian's build, it has no variants"
+		"$DAXGUP_TOP/scripts/lab/stock.sh"
+		;;
+	patched|base)
+		"$DAXGUP_TOP/scripts/lab/tree.sh" "$KERNEL"
+		"$DAXGUP_TOP/scripts/lab/build.sh" "$KERNEL"
+		;;
+	*) die "KERNEL=$KERNEL: expected patched, base or stock" ;;
+	esac
+	"$DAXGUP_TOP/scripts/lab/initramfs.sh" "$KERNEL"
+	step "build the tests" "$SUITE_DIR/build.sh" "$(tests_bin)"
+}
+
+# run_plan NAME PLAN: boot as often as it takes to run every line of PLAN,
+# each crash or hang costing the test that caused it and a fresh boot.
+run_plan() {
+	local name=$1 plan=$2 run n=0 pending d
+	run=$DAXGUP_O/results/$KERNEL${VARIANT:+-$VARIANT}-$name-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$run"
+	ln -sfn "$run" "$DAXGUP_O/results/latest"
+	cat >"$run/run.env" <<ENV
+KERNEL=$KERNEL
+VARIANT=$VARIANT
+RELEASE=$(kernel_release)
+ACCEL=$("$DAXGUP_TOP/scripts/lab/accel.sh")
+DRIVER=$DRIVER
+ENV
+	pending=$(grep -v '^[[:space:]]*\(#\|$\)' "$plan" || true)
+	while [ -n "$pending" ]; do
+		n=$((n + 1))
+		d=$run/boot$n
+		mkdir -p "$d"
+		printf '%s\n' "$pending" >"$d/plan"
+		cat >"$d/env" <<ENV
+DAXGUP_TOP=$DAXGUP_TOP
+DAXGUP_KERNEL=$KERNEL
+DAXGUP_BIN=$(tests_bin)
+DAXGUP_DRIVER=$DRIVER
+DAXGUP_ITER=${ITER:-1}
+ENV
+		step "boot $n: $KERNEL kernel $(kernel_release), $(printf '%s\n' "$pending" | wc -l) test(s)" \
+			"$DAXGUP_TOP/scripts/lab/boot.sh" "$d" || true
+		if ! grep -q '^ready' "$d/progress"; then
+			tail -n 40 "$d/console.log" >&2
+			die "the guest never reached userspace (console: $d/console.log)"
+		fi
+		if grep -q '^setup-failed' "$d/progress"; then
+			cat "$d/setup.log" >&2
+			die "guest setup failed: no DAX filesystems (log: $d/setup.log)"
+		fi
+		if ! grep -q '^start' "$d/progress"; then
+			tail -n 40 "$d/console.log" >&2
+			die "boot $n ran no test (console: $d/console.log)"
+		fi
+		pending=$(python3 "$DAXGUP_TOP/scripts/lab/report.py" pending "$d")
+		[ -z "$pending" ] || log "boot $n ended early: $(printf '%s\n' "$pending" | wc -l) test(s) left for a fresh boot"
+	done
+	RUN_DIR=$run
+}
+
+tests_bin() {
+	printf '%s/tests/%s\n' "$DAXGUP_O" "$(kernel_release)"
+}
+
+# suite_plan [NAMES]: the suite's lines, or only those named.
+suite_plan() {
+	local want=${TESTS:-}
+	if [ -z "$want" ]; then
+		cat "$SUITE_DIR/suite"
+	else
+		awk -v want=" $want " '/^[[:space:]]*(#|$)/ {next} index(want, " " $1 " ")' "$SUITE_DIR/suite"
+	fi
+}
+
+cmd=${1:-demo}
+case $cmd in
+prepare)
+	step "prepare the lab ($KERNEL${VARIANT:+-$VARIANT})" prepare
+	;;
+demo)
+	step "prepare the lab ($KERNEL${VARIANT:+-$VARIANT})" prepare
+	plan=$(mktemp)
+	printf 'demo 600 %s/scripts/lab/guest/demo.sh\n' "$DAXGUP_TOP" >"$plan"
+	run_plan demo "$plan"
+	rm -f "$plan"
+	cat "$RUN_DIR/boot1/tap/demo.tap"
+	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "$RUN_DIR" >/dev/null
+	;;
+check)
+	step "prepare the lab ($KERNEL${VARIANT:+-$VARIANT})" prepare
+	plan=$(mktemp)
+	suite_plan >"$plan"
+	[ -s "$plan" ] || die "TESTS=${TESTS:-}: no such test in $SUITE_DIR/suite"
+	run_plan check "$plan"
+	rm -f "$plan"
+	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "$RUN_DIR"
+	;;
+*) die "lab.sh: unknown command $cmd (prepare, demo, check)" ;;
+esac

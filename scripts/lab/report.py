@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Collect what the lab's guest boots wrote back into one TAP stream, a JSON
+file and the closing line "N passed, N failed, N skipped".
+
+  report.py pending BOOT_DIR   plan lines of BOOT_DIR/plan that never started
+  report.py summary RUN_DIR    aggregate RUN_DIR/boot*/, write results.tap and
+                               results.json, print the TAP and the totals;
+                               exit 1 on any failure
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+TAP_LINE = re.compile(r'^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?$')
+PLAN_LINE = re.compile(r'^1\.\.(\d+)')
+KSFT_SKIP = 4
+
+
+def read(path, default=''):
+    try:
+        with open(path, errors='replace') as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def plan_lines(boot):
+    out = []
+    for line in read(os.path.join(boot, 'plan')).splitlines():
+        if line.strip() and not line.startswith('#'):
+            out.append(line)
+    return out
+
+
+def progress(boot):
+    started, ended, events = [], {}, []
+    for line in read(os.path.join(boot, 'progress')).splitlines():
+        f = line.split()
+        if not f:
+            continue
+        events.append(f[0])
+        if f[0] == 'start':
+            started.append(f[1])
+        elif f[0] == 'end':
+            ended[f[1]] = int(f[2])
+    return started, ended, events
+
+
+def cmd_pending(boot):
+    started, _, _ = progress(boot)
+    for line in plan_lines(boot):
+        if line.split()[0] not in started:
+            print(line)
+
+
+def parse_tap(text):
+    """Top-level KTAP results of one test's output."""
+    cases, planned = [], None
+    for line in text.splitlines():
+        m = PLAN_LINE.match(line)
+        if m and planned is None:
+            planned = int(m.group(1))
+            continue
+        m = TAP_LINE.match(line)
+        if not m:
+            continue
+        ok, _, desc, directive, reason = m.groups()
+        if directive == 'SKIP':
+            status = 'skipped'
+        elif directive == 'XFAIL':
+            status = 'xfail'
+        else:
+            status = 'passed' if ok == 'ok' else 'failed'
+        cases.append({'name': desc, 'status': status,
+                      'reason': (reason or '').strip()})
+    return cases, planned
+
+
+def judge(boot, name, ended, crashed):
+    tap = read(os.path.join(boot, 'tap', name + '.tap'))
+    cases, planned = parse_tap(tap)
+    extra = []
+    reports = [l for l in read(os.path.join(boot, 'dmesg', name + '.reports')).splitlines() if l]
+    if crashed:
+        extra.append({'name': name + ': guest crashed or hung', 'status': 'failed',
+                      'reason': crashed})
+    else:
+        rc = ended[name]
+        if rc == 124 or rc == 137:
+            extra.append({'name': name + ': timed out', 'status': 'failed', 'reason': 'timeout'})
+        elif not cases and rc == KSFT_SKIP:
+            extra.append({'name': name, 'status': 'skipped',
+                          'reason': (tap.strip().splitlines() or ['skipped'])[-1]})
+        elif not cases:
+            extra.append({'name': name + ': no results', 'status': 'failed',
+                          'reason': 'exit %d without TAP results' % rc})
+        elif rc not in (0, KSFT_SKIP) and not any(c['status'] == 'failed' for c in cases):
+            extra.append({'name': name + ': exit code', 'status': 'failed',
+                          'reason': 'exit %d' % rc})
+        if planned is not None and cases and len(cases) < planned:
+            extra.append({'name': name + ': plan', 'status': 'failed',
+                          'reason': 'only %d of %d results' % (len(cases), planned)})
+    if reports:
+        extra.append({'name': name + ': kernel log', 'status': 'failed',
+                      'reason': reports[0].strip()})
+    return tap, cases + extra, reports
+
+
+def cmd_summary(run):
+    env = dict(l.split('=', 1) for l in read(os.path.join(run, 'run.env')).splitlines() if '=' in l)
+    tests, boots = [], []
+    for boot in sorted(glob.glob(os.path.join(run, 'boot*')),
+                       key=lambda p: int(re.sub(r'\D', '', os.path.basename(p)) or 0)):
+        started, ended, events = progress(boot)
+        boots.append({'dir': os.path.basename(boot),
+                      'seconds': int(read(os.path.join(boot, 'boot-seconds'), '0') or 0),
+                      'reached_userspace': 'ready' in events})
+        for name in started:
+            crashed = None
+            if name not in ended:
+                crashed = 'guest stopped while it ran (console: %s)' % os.path.join(boot, 'console.log')
+            tap, cases, reports = judge(boot, name, ended, crashed)
+            tests.append({'name': name, 'boot': os.path.basename(boot),
+                          'exit': ended.get(name), 'cases': cases,
+                          'kernel_reports': reports, 'tap': tap})
+    totals = {'passed': 0, 'failed': 0, 'skipped': 0, 'xfail': 0}
+    out = ['TAP version 13', '1..%d' % len(tests)]
+    for i, t in enumerate(tests, 1):
+        for c in t['cases']:
+            totals[c['status']] += 1
+        failed = any(c['status'] == 'failed' for c in t['cases'])
+        t['status'] = 'failed' if failed else 'passed'
+        out.append('# Subtest: %s' % t['name'])
+        out.extend('    ' + l for l in t['tap'].rstrip('\n').splitlines())
+        for c in t['cases']:
+            if c['name'].startswith(t['name'] + ':') or (c['name'] == t['name']):
+                out.append('    # daxgup: %s %s %s' % (c['status'], c['name'], c['reason']))
+        for r in t['kernel_reports'][:5]:
+            out.append('    # kernel: ' + r.strip())
+        out.append('%s %d %s' % ('not ok' if failed else 'ok', i, t['name']))
+    tap = '\n'.join(out) + '\n'
+    with open(os.path.join(run, 'results.tap'), 'w') as f:
+        f.write(tap)
+    for t in tests:
+        del t['tap']
+    doc = {'kernel': env.get('KERNEL'), 'release': env.get('RELEASE'),
+           'variant': env.get('VARIANT') or None, 'accel': env.get('ACCEL'),
+           'driver': env.get('DRIVER'), 'boots': boots, 'tests': tests,
+           'totals': totals}
+    with open(os.path.join(run, 'results.json'), 'w') as f:
+        json.dump(doc, f, indent=1)
+    sys.stdout.write(tap)
+    print('# results: %s/results.tap, results.json' % run)
+    if totals['xfail']:
+        print('# %d expected failure(s) (XFAIL): known bugs of this kernel, not passes' % totals['xfail'])
+    print('%d passed, %d failed, %d skipped' % (totals['passed'], totals['failed'], totals['skipped']))
+    return 1 if totals['failed'] or not tests else 0
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ('pending', 'summary'):
+        sys.exit(__doc__)
+    if sys.argv[1] == 'pending':
+        cmd_pending(sys.argv[2])
+        return 0
+    return cmd_summary(sys.argv[2])
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dax_inflight: a filesystem must not free the blocks behind a DAX page
+ * while DMA into that page is still in flight.
+ *
+ * A thread reads 2 MiB with O_DIRECT from a slow device (dm-delay,
+ * DAXGUP_SLOW) into a MAP_SHARED mapping of a 2 MiB file on a DAX
+ * filesystem: the block layer pins the file's pages for the whole delay.
+ * Meanwhile the main thread changes the file's layout:
+ *
+ *   truncate_mapped   ftruncate(0) with the file still mapped
+ *   truncate          munmap, then ftruncate(0)
+ *   punch             munmap, then FALLOC_FL_PUNCH_HOLE over the file
+ *   unlink_close      munmap, unlink, close: the last reference goes
+ *
+ * then syncs (so the freed blocks may be reused) and writes a pattern over
+ * all the filesystem's free space (a ballast file keeps that small, so the
+ * freed blocks are among it).  Correct: the layout change returns only
+ * after the read completed, and when the read lands no other file changes.
+ * Cases that are a known bug of the kernel under test (DAXGUP_KERNEL) are
+ * reported as XFAIL with the bug named, never as a pass.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/statvfs.h>
+#include <linux/falloc.h>
+
+#include "daxgup.h"
+
+#define VICTIM_LEN	SZ_2M
+#define SPARE_FREE	(16UL << 20)
+
+enum layout_op { OP_TRUNCATE_MAPPED, OP_TRUNCATE, OP_PUNCH, OP_UNLINK_CLOSE, NR_OPS };
+
+static const struct {
+	const char *name;
+	bool unmap_first;
+	/* kernels on which this case shows a known bug, and which */
+	const char *broken_on;
+	const char *bug;
+} ops[NR_OPS] = {
+	[OP_TRUNCATE_MAPPED] = { "truncate_mapped", false, "", "" },
+	[OP_TRUNCATE] = { "truncate", true, "stock base patched",
+		"6.12: dax_layout_busy_page_range() skips unmapped files, blocks freed under DMA" },
+	[OP_PUNCH] = { "punch", true, "stock base patched",
+		"6.12: dax_layout_busy_page_range() skips unmapped files, blocks freed under DMA" },
+	[OP_UNLINK_CLOSE] = { "unlink_close", true, "stock base patched",
+		"6.12: inode eviction frees DAX blocks without waiting for pinned pages" },
+};
+
+struct reader {
+	int fd;
+	void *buf;
+	ssize_t ret;
+	int err;
+	atomic_int done;
+};
+
+static void *read_slow(void *arg)
+{
+	struct reader *r = arg;
+
+	r->ret = pread(r->fd, r->buf, VICTIM_LEN, 0);
+	r->err = errno;
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+static bool known_bug(int op)
+{
+	const char *k = getenv("DAXGUP_KERNEL");
+	char list[64];
+
+	if (!k || !*ops[op].broken_on)
+		return false;
+	snprintf(list, sizeof(list), " %s ", ops[op].broken_on);
+	return strstr(list, k) && strstr(list, k)[-1] == ' ' &&
+	       strstr(list, k)[strlen(k)] == ' ';
+}
+
+/* Fill @path with @len bytes of pattern @seed; 0 or -errno. */
+static int write_file(const char *path, size_t len, uint32_t seed)
+{
+	size_t chunk = SZ_2M, off;
+	void *buf = anon_buf(chunk);
+	int fd, ret = 0;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || !buf) {
+		ret = -errno;
+		goto out;
+	}
+	for (off = 0; off < len; off += chunk) {
+		fill_pattern(buf, chunk, seed + off / chunk);
+		if (pwrite(fd, buf, chunk, off) != (ssize_t)chunk) {
+			ret = -errno;
+			break;
+		}
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+/* Offset of the first chunk of @path that lost its pattern, or -1. */
+static long check_file(const char *path, size_t len, uint32_t seed)
+{
+	size_t chunk = SZ_2M, off;
+	void *buf = anon_buf(chunk);
+	long bad = -1;
+	int fd = open(path, O_RDONLY);
+
+	for (off = 0; fd >= 0 && buf && off < len; off += chunk) {
+		if (pread(fd, buf, chunk, off) != (ssize_t)chunk ||
+		    check_pattern(buf, chunk, seed + off / chunk) >= 0) {
+			bad = off;
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return bad;
+}
+
+static void run_case(const struct dax_mount *m, int op, const char *slow, int iter)
+{
+	char name[512], victim[512], ballast[512], reuse[512], why[200] = "";
+	struct reader r = { .fd = -1 };
+	pthread_t th;
+	bool started = false, waited;
+	struct statvfs sv;
+	size_t reuse_len = 0;
+	int fd = -1, ret;
+	long bad;
+	void *pat = anon_buf(VICTIM_LEN);
+
+	snprintf(name, sizeof(name), "%s/%s/%s: %s while O_DIRECT DMA into its DAX pages is in flight (#%d)",
+		 m->fs, m->memmap, m->driver, ops[op].name, iter);
+	snprintf(victim, sizeof(victim), "%s/inflight-victim", m->dir);
+	snprintf(ballast, sizeof(ballast), "%s/inflight-ballast", m->dir);
+	snprintf(reuse, sizeof(reuse), "%s/inflight-reuse", m->dir);
+
+	/* The slow device holds what the read will carry. */
+	fill_pattern(pat, VICTIM_LEN, 0xd7a);
+	ret = direct_pwrite(slow, pat, VICTIM_LEN, 0);
+	if (ret) {
+		snprintf(why, sizeof(why), "writing %s: %s", slow, strerror(-ret));
+		goto out;
+	}
+	/* Leave little free space, so the victim's blocks get reused. */
+	if (statvfs(m->dir, &sv)) {
+		snprintf(why, sizeof(why), "statvfs: %s", strerror(errno));
+		goto out;
+	}
+	fd = open(ballast, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || fallocate(fd, 0, 0, (off_t)sv.f_bavail * sv.f_frsize - SPARE_FREE)) {
+		snprintf(why, sizeof(why), "ballast: %s", strerror(errno));
+		goto out;
+	}
+	close(fd);
+	ret = write_file(victim, VICTIM_LEN, 0xf11e);
+	fd = open(victim, O_RDWR);
+	if (ret || fd < 0) {
+		snprintf(why, sizeof(why), "victim: %s", strerror(ret ? -ret : errno));
+		goto out;
+	}
+	r.buf = dax_map(fd, VICTIM_LEN, DAX_PMD);
+	r.fd = open(slow, O_RDONLY | O_DIRECT);
+	if (!r.buf || r.fd < 0) {
+		snprintf(why, sizeof(why), "map/open: %s", strerror(errno));
+		goto out;
+	}
+	*(volatile char *)r.buf;
+	if (pthread_create(&th, NULL, read_slow, &r)) {
+		snprintf(why, sizeof(why), "pthread_create failed");
+		goto out;
+	}
+	started = true;
+	/* GUP takes microseconds; the device holds the read for seconds. */
+	usleep(500000);
+	if (atomic_load(&r.done)) {
+		snprintf(why, sizeof(why), "the read was not slow: is %s a dm-delay device?", slow);
+		goto out;
+	}
+	if (ops[op].unmap_first) {
+		munmap(r.buf, VICTIM_LEN);
+		r.buf = NULL;
+	}
+	switch (op) {
+	case OP_TRUNCATE_MAPPED:
+	case OP_TRUNCATE:
+		ret = ftruncate(fd, 0);
+		break;
+	case OP_PUNCH:
+		ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, VICTIM_LEN);
+		break;
+	case OP_UNLINK_CLOSE:
+		ret = unlink(victim);
+		if (!ret)
+			ret = close(fd);
+		fd = -1;
+		break;
+	}
+	waited = atomic_load(&r.done);
+	if (ret) {
+		snprintf(why, sizeof(why), "%s: %s", ops[op].name, strerror(errno));
+		goto out;
+	}
+	/* Commit the freeing, then hand every free block to another file. */
+	sync();
+	if (!statvfs(m->dir, &sv))
+		reuse_len = ((size_t)sv.f_bavail * sv.f_frsize - SZ_2M) & ~(SZ_2M - 1);
+	ret = write_file(reuse, reuse_len, 0x6e3);
+	if (ret) {
+		snprintf(why, sizeof(why), "filling free space: %s", strerror(-ret));
+		goto out;
+	}
+	pthread_join(th, NULL);
+	started = false;
+	if (r.ret != (ssize_t)VICTIM_LEN) {
+		snprintf(why, sizeof(why), "the slow read failed: %s", strerror(r.err));
+		goto out;
+	}
+	bad = check_file(reuse, reuse_len, 0x6e3);
+	if (bad >= 0)
+		snprintf(why, sizeof(why),
+			 "data of the in-flight read landed in another file (at %ld MiB of it)%s",
+			 bad >> 20, waited ? "" : "; the layout change did not wait");
+	else if (!waited && op != OP_UNLINK_CLOSE)
+		snprintf(why, sizeof(why), "%s returned while the DMA was still in flight",
+			 ops[op].name);
+out:
+	if (started)
+		pthread_join(th, NULL);
+	if (r.buf)
+		munmap(r.buf, VICTIM_LEN);
+	if (r.fd >= 0)
+		close(r.fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(victim);
+	unlink(ballast);
+	unlink(reuse);
+	free(pat);
+	if (!why[0]) {
+		ksft_test_result_pass("%s\n", name);
+	} else if (known_bug(op)) {
+		ksft_print_msg("%s\n", why);
+		/* The known bug may make the kernel warn; that is its symptom. */
+		allow_kernel_report("fs/dax\\.c:[0-9]+ dax_disassociate_entry|fs/dax\\.c:[0-9]+ dax_insert_entry");
+		ksft_test_result_xfail("%s: known bug on %s kernel: %s\n", name,
+				       getenv("DAXGUP_KERNEL"), ops[op].bug);
+	} else {
+		ksft_print_msg("%s\n", why);
+		ksft_test_result_fail("%s\n", name);
+	}
+}
+
+int main(void)
+{
+	struct dax_mount mounts[MAX_MOUNTS];
+	const char *slow = getenv("DAXGUP_SLOW");
+	const char *it = getenv("DAXGUP_ITER");
+	int n = dax_mounts(mounts, MAX_MOUNTS), iters = it ? atoi(it) : 1, i, op, k;
+
+	ksft_print_header();
+	if (!n || !slow)
+		ksft_exit_skip("no DAX filesystem or slow device (DAXGUP_MOUNTS, DAXGUP_SLOW)\n");
+	if (iters < 1)
+		iters = 1;
+	ksft_set_plan(n * NR_OPS * iters);
+	for (i = 0; i < n; i++)
+		for (op = 0; op < NR_OPS; op++)
+			for (k = 1; k <= iters; k++)
+				run_case(&mounts[i], op, slow, k);
+	ksft_finished();
+}

@@ -24,7 +24,7 @@ export)
 	find "$DAXGUP_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' -delete
 	{
 		sed -n '/^#/p' "$DAXGUP_TOP/patches/series"
-		[ "$n" -eq 0 ] || git -C "$src" format-patch -q --no-signature --zero-commit \
+		[ "$n" -eq 0 ] || git -C "$src" format-patch --no-signature --zero-commit \
 			-o "$DAXGUP_TOP/patches" daxgup-base..HEAD | xargs -n1 basename
 	} >"$DAXGUP_TOP/patches/series.new"
 	mv "$DAXGUP_TOP/patches/series.new" "$DAXGUP_TOP/patches/series"

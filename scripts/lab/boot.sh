@@ -24,13 +24,14 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (
 
 # NVDIMM backing files: sparse, new for every boot so that each boot starts
 # from raw namespaces.  No label area: one namespace per region is enough.
-nv=$DAXGUP_O/nvdimm
-mkdir -p "$nv"
+# Each boot has its own, so that two lab runs never share one.
+mkdir -p "$DAXGUP_O/nvdimm"
+nv=$(mktemp -d "$DAXGUP_O/nvdimm/boot.XXXXXX")
+trap 'rm -rf "$nv"' EXIT
 nvargs=()
 for i in 0 1; do
-	rm -f "$nv/$KERNEL-nvdimm$i"
-	truncate -s "$NVDIMM_SIZE" "$nv/$KERNEL-nvdimm$i"
-	nvargs+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$nv/$KERNEL-nvdimm$i,size=$NVDIMM_SIZE,align=2M"
+	truncate -s "$NVDIMM_SIZE" "$nv/nvdimm$i"
+	nvargs+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$nv/nvdimm$i,size=$NVDIMM_SIZE,align=2M"
 		 -device "nvdimm,id=nvdimm$i,memdev=mem$i")
 done
 
@@ -84,6 +85,5 @@ while kill -0 "$qpid" 2>/dev/null; do
 	fi
 done
 wait "$qpid" 2>/dev/null || true
-rm -f "$nv/$KERNEL-nvdimm0" "$nv/$KERNEL-nvdimm1"
 echo "$(($(date +%s) - start))" >"$res/boot-seconds"
 grep -q '^done' "$res/progress"

@@ -58,8 +58,11 @@ def cmd_pending(boot):
 
 def parse_tap(text):
     """Top-level KTAP results of one test's output."""
-    cases, planned = [], None
+    cases, planned, diag = [], None, ''
     for line in text.splitlines():
+        if line.startswith('# '):
+            diag = line[2:].strip()
+            continue
         m = PLAN_LINE.match(line)
         if m and planned is None:
             planned = int(m.group(1))
@@ -74,8 +77,13 @@ def parse_tap(text):
             status = 'xfail'
         else:
             status = 'passed' if ok == 'ok' else 'failed'
+        if status == 'xfail' and not desc:
+            desc, _, reason = (reason or '').partition(': known bug')
+            reason = 'known bug' + reason if reason else ''
         cases.append({'name': desc, 'status': status,
-                      'reason': (reason or '').strip()})
+                      'reason': (reason or '').strip() or
+                      (diag if status == 'failed' else '')})
+        diag = ''
     return cases, planned
 
 

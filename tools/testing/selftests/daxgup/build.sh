@@ -15,7 +15,7 @@ mkdir -p "$out/mm"
 if [ ! -f "$hdr/usr/include/linux/mman.h" ]; then
 	make -s -C "$src" O="$hdr" ARCH=x86 INSTALL_HDR_PATH="$hdr/usr" headers_install >/dev/null
 fi
-make -s -C "$(dirname "$0")" KSRC="$src" OUTPUT="$out"
+make -s -C "$(dirname "$0")" KSRC="$src" OUTPUT="$out" KHDR_INCLUDES="-isystem $hdr/usr/include"
 make -s -C "$src/tools/testing/selftests/mm" OUTPUT="$out/mm" \
 	KHDR_INCLUDES="-isystem $hdr/usr/include" \
 	"$out/mm/gup_test" "$out/mm/gup_longterm" "$out/mm/cow" >"$out/mm/build.log" 2>&1 ||

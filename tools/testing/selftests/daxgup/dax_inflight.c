@@ -3,25 +3,27 @@
  * dax_inflight: a filesystem must not free the blocks behind a DAX page
  * while DMA into that page is still in flight.
  *
- * A thread reads 2 MiB with O_DIRECT from a slow device (dm-delay,
- * DAXGUP_SLOW) into a MAP_SHARED mapping of a 2 MiB file on a DAX
- * filesystem: the block layer pins the file's pages for the whole delay.
- * Meanwhile the main thread changes the file's layout:
+ An asynchronous O_DIRECT read (libaio) of 2 MiB from a slow device
+ * (dm-delay, DAXGUP_SLOW) into a MAP_SHARED mapping of a 2 MiB file on a
+ * DAX filesystem pins the file's pages when it is submitted, and keeps them
+ * pinned for the whole delay.  Meanwhile the test changes the file's layout:
  *
  *   truncate_mapped   ftruncate(0) with the file still mapped
  *   truncate          munmap, then ftruncate(0)
  *   punch             munmap, then FALLOC_FL_PUNCH_HOLE over the file
  *   unlink_close      munmap, unlink, close: the last reference goes
  *
- * then syncs (so the freed blocks may be reused) and writes a pattern over
+ then syncs (so the freed blocks may be reused) and writes a pattern over
  * all the filesystem's free space (a ballast file keeps that small, so the
  * freed blocks are among it).  Correct: the layout change returns only
  * after the read completed, and when the read lands no other file changes.
+ * "Completed" is the read's completion event: the block layer posts it
+ * before it unpins the last pages, so a layout change that waited for the
+ * pages to go idle always finds it posted.  No timing is involved.
  * Cases that are a known bug of the kernel under test (DAXGUP_KERNEL) are
  * reported as XFAIL with the bug named, never as a pass.
  */
-#include <pthread.h>
-#include <stdatomic.h>
+#include <libaio.h>
 #include <sys/statvfs.h>
 #include <linux/falloc.h>
 
@@ -40,42 +42,36 @@ static const struct {
 	const char *bug;
 } ops[NR_OPS] = {
 	[OP_TRUNCATE_MAPPED] = { "truncate_mapped", false, "", "" },
-	[OP_TRUNCATE] = { "truncate", true, "stock base patched",
+	[OP_TRUNCATE] = { "truncate", true, "stock base",
 		"6.12: dax_layout_busy_page_range() skips unmapped files, blocks freed under DMA" },
-	[OP_PUNCH] = { "punch", true, "stock base patched",
+	[OP_PUNCH] = { "punch", true, "stock base",
 		"6.12: dax_layout_busy_page_range() skips unmapped files, blocks freed under DMA" },
-	[OP_UNLINK_CLOSE] = { "unlink_close", true, "stock base patched",
+	[OP_UNLINK_CLOSE] = { "unlink_close", true, "stock base",
 		"6.12: inode eviction frees DAX blocks without waiting for pinned pages" },
 };
 
-struct reader {
-	int fd;
-	void *buf;
-	ssize_t ret;
-	int err;
-	atomic_int done;
-};
-
-static void *read_slow(void *arg)
+/* Has the read completed?  Reaps its event if so; never blocks. */
+static bool read_done(io_context_t ctx, struct io_event *ev, bool *reaped)
 {
-	struct reader *r = arg;
+	struct timespec now = { 0, 0 };
 
-	r->ret = pread(r->fd, r->buf, VICTIM_LEN, 0);
-	r->err = errno;
-	atomic_store(&r->done, 1);
-	return NULL;
+	if (!*reaped && io_getevents(ctx, 0, 1, ev, &now) == 1)
+		*reaped = true;
+	return *reaped;
 }
 
 static bool known_bug(int op)
 {
 	const char *k = getenv("DAXGUP_KERNEL");
-	char list[64];
+	char list[64], *tok, *save;
 
-	if (!k || !*ops[op].broken_on)
+	if (!k)
 		return false;
-	snprintf(list, sizeof(list), " %s ", ops[op].broken_on);
-	return strstr(list, k) && strstr(list, k)[-1] == ' ' &&
-	       strstr(list, k)[strlen(k)] == ' ';
+	snprintf(list, sizeof(list), "%s", ops[op].broken_on);
+	for (tok = strtok_r(list, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		if (!strcmp(tok, k))
+			return true;
+	return false;
 }
 
 /* Fill @path with @len bytes of pattern @seed; 0 or -errno. */
@@ -130,14 +126,15 @@ static long check_file(const char *path, size_t len, uint32_t seed)
 static void run_case(const struct dax_mount *m, int op, const char *slow, int iter)
 {
 	char name[512], victim[512], ballast[512], reuse[512], why[200] = "";
-	struct reader r = { .fd = -1 };
-	pthread_t th;
-	bool started = false, waited;
+	struct iocb cb, *cbs[1] = { &cb };
+	io_context_t ctx = 0;
+	struct io_event ev;
+	bool submitted = false, reaped = false, waited;
 	struct statvfs sv;
 	size_t reuse_len = 0;
-	int fd = -1, ret;
+	void *map = NULL, *pat = anon_buf(VICTIM_LEN);
+	int fd = -1, sfd = -1, ret;
 	long bad;
-	void *pat = anon_buf(VICTIM_LEN);
 
 	snprintf(name, sizeof(name), "%s/%s/%s: %s while O_DIRECT DMA into its DAX pages is in flight (#%d)",
 		 m->fs, m->memmap, m->driver, ops[op].name, iter);
@@ -169,27 +166,27 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		snprintf(why, sizeof(why), "victim: %s", strerror(ret ? -ret : errno));
 		goto out;
 	}
-	r.buf = dax_map(fd, VICTIM_LEN, DAX_PMD);
-	r.fd = open(slow, O_RDONLY | O_DIRECT);
-	if (!r.buf || r.fd < 0) {
-		snprintf(why, sizeof(why), "map/open: %s", strerror(errno));
+	map = dax_map(fd, VICTIM_LEN, DAX_PMD);
+	sfd = open(slow, O_RDONLY | O_DIRECT);
+	if (!map || sfd < 0 || io_setup(1, &ctx)) {
+		snprintf(why, sizeof(why), "map/open/io_setup: %s", strerror(errno));
 		goto out;
 	}
-	*(volatile char *)r.buf;
-	if (pthread_create(&th, NULL, read_slow, &r)) {
-		snprintf(why, sizeof(why), "pthread_create failed");
+	/* io_submit() returns with the pages pinned and the bios queued. */
+	io_prep_pread(&cb, sfd, map, VICTIM_LEN, 0);
+	ret = io_submit(ctx, 1, cbs);
+	if (ret != 1) {
+		snprintf(why, sizeof(why), "io_submit: %s", strerror(ret < 0 ? -ret : EIO));
 		goto out;
 	}
-	started = true;
-	/* GUP takes microseconds; the device holds the read for seconds. */
-	usleep(500000);
-	if (atomic_load(&r.done)) {
+	submitted = true;
+	if (read_done(ctx, &ev, &reaped)) {
 		snprintf(why, sizeof(why), "the read was not slow: is %s a dm-delay device?", slow);
 		goto out;
 	}
 	if (ops[op].unmap_first) {
-		munmap(r.buf, VICTIM_LEN);
-		r.buf = NULL;
+		munmap(map, VICTIM_LEN);
+		map = NULL;
 	}
 	switch (op) {
 	case OP_TRUNCATE_MAPPED:
@@ -206,7 +203,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		fd = -1;
 		break;
 	}
-	waited = atomic_load(&r.done);
+	waited = read_done(ctx, &ev, &reaped);
 	if (ret) {
 		snprintf(why, sizeof(why), "%s: %s", ops[op].name, strerror(errno));
 		goto out;
@@ -220,10 +217,12 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		snprintf(why, sizeof(why), "filling free space: %s", strerror(-ret));
 		goto out;
 	}
-	pthread_join(th, NULL);
-	started = false;
-	if (r.ret != (ssize_t)VICTIM_LEN) {
-		snprintf(why, sizeof(why), "the slow read failed: %s", strerror(r.err));
+	if (!reaped && io_getevents(ctx, 1, 1, &ev, NULL) == 1)
+		reaped = true;
+	submitted = false;
+	if (!reaped || (long)ev.res != (long)VICTIM_LEN) {
+		snprintf(why, sizeof(why), "the slow read failed: %s",
+			 reaped ? strerror(-(long)ev.res) : "no completion");
 		goto out;
 	}
 	bad = check_file(reuse, reuse_len, 0x6e3);
@@ -231,16 +230,18 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		snprintf(why, sizeof(why),
 			 "data of the in-flight read landed in another file (at %ld MiB of it)%s",
 			 bad >> 20, waited ? "" : "; the layout change did not wait");
-	else if (!waited && op != OP_UNLINK_CLOSE)
+	else if (!waited)
 		snprintf(why, sizeof(why), "%s returned while the DMA was still in flight",
 			 ops[op].name);
 out:
-	if (started)
-		pthread_join(th, NULL);
-	if (r.buf)
-		munmap(r.buf, VICTIM_LEN);
-	if (r.fd >= 0)
-		close(r.fd);
+	if (submitted && !reaped)
+		io_getevents(ctx, 1, 1, &ev, NULL);
+	if (ctx)
+		io_destroy(ctx);
+	if (map)
+		munmap(map, VICTIM_LEN);
+	if (sfd >= 0)
+		close(sfd);
 	if (fd >= 0)
 		close(fd);
 	unlink(victim);

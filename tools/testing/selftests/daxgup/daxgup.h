@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 #include "kselftest.h"
 
@@ -86,55 +88,68 @@ static inline void *dax_map(int fd, size_t len, enum dax_level level)
 }
 
 /*
- * A field of the /proc/self/smaps entry of the VMA that starts at @addr
- * ("Rss", "FilePmdMapped", ...), in kB; -1 when not found.
+ * How much of [addr, addr + len) the page tables map, by PMDs and by PTEs,
+ * from PAGEMAP_SCAN (/proc/self/pagemap): PAGE_IS_HUGE marks PMD-mapped
+ * ranges, DAX ones included.  (smaps cannot tell: DAX mappings have no Rss
+ * and no FilePmdMapped.)  0, or -errno.
  */
-static inline long smaps_kb(void *addr, const char *field)
+static inline int mapped_bytes(void *addr, size_t len, size_t *pmd, size_t *pte)
 {
-	char line[512], want[64];
-	bool in = false;
-	long val = -1;
-	FILE *f;
+	struct page_region regs[64];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = (uintptr_t)addr,
+		.end = (uintptr_t)addr + len,
+		.vec = (uintptr_t)regs,
+		.vec_len = 64,
+		.category_mask = PAGE_IS_PRESENT,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_HUGE,
+	};
+	int fd = open("/proc/self/pagemap", O_RDONLY), n, i;
 
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	snprintf(want, sizeof(want), "%s:", field);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long start, end;
-
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = start == (uintptr_t)addr;
-			continue;
-		}
-		if (in && !strncmp(line, want, strlen(want))) {
-			val = strtol(line + strlen(want), NULL, 10);
+	*pmd = *pte = 0;
+	if (fd < 0)
+		return -errno;
+	do {
+		n = ioctl(fd, PAGEMAP_SCAN, &arg);
+		if (n < 0) {
+			n = -errno;
 			break;
 		}
-	}
-	fclose(f);
-	return val;
+		for (i = 0; i < n; i++) {
+			if (regs[i].categories & PAGE_IS_HUGE)
+				*pmd += regs[i].end - regs[i].start;
+			else
+				*pte += regs[i].end - regs[i].start;
+		}
+		arg.start = arg.walk_end;
+	} while (n == 64 && arg.start < arg.end);
+	close(fd);
+	return n < 0 ? n : 0;
 }
 
 /*
- * Check that [addr, addr + len) is mapped at the asked level: all of it by
- * PMDs, or none of it.  On failure, say why in @why.
+ * Check that all of [addr, addr + len) is mapped, at the asked level: by
+ * PMDs only, or by PTEs only.  On failure, say why in @why.
  */
 static inline bool dax_level_ok(void *addr, size_t len, enum dax_level level,
 				char *why, size_t whylen)
 {
-	long pmd = smaps_kb(addr, "FilePmdMapped");
-	long rss = smaps_kb(addr, "Rss");
+	size_t pmd, pte;
+	int ret = mapped_bytes(addr, len, &pmd, &pte);
 
-	if (level == DAX_PMD && pmd < (long)(len >> 10)) {
-		snprintf(why, whylen, "FilePmdMapped %ld kB of %zu kB: fell back to PTEs",
-			 pmd, len >> 10);
+	if (ret) {
+		snprintf(why, whylen, "PAGEMAP_SCAN: %s", strerror(-ret));
 		return false;
 	}
-	if (level == DAX_PTE && (pmd != 0 || rss < (long)(len >> 10))) {
-		snprintf(why, whylen, "FilePmdMapped %ld kB, Rss %ld kB: not a PTE mapping",
-			 pmd, rss);
+	if (level == DAX_PMD && pmd != len) {
+		snprintf(why, whylen, "%zu kB of %zu kB mapped by PMDs (%zu kB by PTEs): fell back to PTEs",
+			 pmd >> 10, len >> 10, pte >> 10);
+		return false;
+	}
+	if (level == DAX_PTE && pte != len) {
+		snprintf(why, whylen, "%zu kB of %zu kB mapped by PTEs (%zu kB by PMDs)",
+			 pte >> 10, len >> 10, pmd >> 10);
 		return false;
 	}
 	return true;

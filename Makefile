@@ -18,13 +18,16 @@ export KERNEL VARIANT KSRC O ACCEL DRIVER TESTS JOBS ITER
 
 LAB := bash scripts/lab/lab.sh
 
-.PHONY: all check prepare deps tree kernel series-edit series-export checkpatch help
+.PHONY: all check bench prepare deps tree kernel series-edit series-export checkpatch help
 
 all:
 	@$(LAB) demo
 
 check:
 	@$(LAB) check
+
+bench:
+	@$(LAB) bench
 
 prepare kernel:
 	@$(LAB) prepare
@@ -44,6 +47,7 @@ checkpatch:
 help:
 	@sed -n '3,15s/^# \{0,1\}//p' Makefile
 	@echo
+	@echo "  make bench          the benchmarks in the guest (JSON lines under the results dir)"
 	@echo "  make prepare        packages, source tree, kernel, initramfs, tests; no boot"
 	@echo "  make deps           install the Debian packages the lab needs"
 	@echo "  make series-edit    print the git tree where the series is applied, to edit it"

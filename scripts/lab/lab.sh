@@ -4,7 +4,8 @@
 # The lab's one entry point (the top-level Makefile calls it):
 #   lab.sh prepare         packages, source tree + series, kernel, initramfs, tests
 #   lab.sh demo            prepare, boot, set up DAX, run the fio demo, print a table
-#   lab.sh check [SUITE]   prepare, run the suite (default: all of it) in the guest
+#   lab.sh check           prepare, run the suite (TESTS: a part of it) in the guest
+#   lab.sh bench           prepare, run the benchmarks in the guest
 # Variables: KERNEL=patched|base|stock, VARIANT=debug, KSRC=tree, O=work dir,
 # ACCEL=tcg|kvm, DRIVER=nd_pmem, TESTS="name ..." (a subset of the suite).
 set -eu
@@ -114,5 +115,20 @@ check)
 	rm -f "$plan"
 	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "$RUN_DIR"
 	;;
-*) die "lab.sh: unknown command $cmd (prepare, demo, check)" ;;
+bench)
+	# Room for a 1 GiB file on each DAX filesystem.
+	export NVDIMM_SIZE=${NVDIMM_SIZE:-2G}
+	step "prepare the lab ($KERNEL${VARIANT:+-$VARIANT})" prepare
+	plan=$(mktemp)
+	grep -v '^[[:space:]]*\(#\|$\)' "$SUITE_DIR/bench" >"$plan"
+	run_plan bench "$plan"
+	rm -f "$plan"
+	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "$RUN_DIR" >"$RUN_DIR/summary.txt" || rc=$?
+	cat "$RUN_DIR"/boot*/tap/*.tap | sed -n 's/^# json: //p' >"$RUN_DIR/bench.jsonl"
+	grep -h '^ok\|^not ok' "$RUN_DIR"/boot*/tap/*.tap
+	tail -n 1 "$RUN_DIR/summary.txt"
+	log "results: $RUN_DIR/bench.jsonl (one JSON object a line)"
+	exit "${rc:-0}"
+	;;
+*) die "lab.sh: unknown command $cmd (prepare, demo, check, bench)" ;;
 esac

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * daxgup_pmem: the driver's own per-device state, shared by its files.
+ *
+ * libnvdimm's private structures (struct nd_pfn, struct nd_region, ...)
+ * are never copied here: they come from drivers/nvdimm/nd.h of the
+ * matching kernel source tree (see Kbuild).
+ */
+#ifndef __DAXGUP_PMEM_H__
+#define __DAXGUP_PMEM_H__
+
+#include <linux/badblocks.h>
+#include <linux/blk_types.h>
+#include <linux/types.h>
+
+struct dax_device;
+struct device;
+struct gendisk;
+struct kernfs_node;
+struct nd_namespace_common;
+struct nd_pfn;
+struct nd_region;
+struct page;
+
+/**
+ * struct daxgup_pmem - one namespace or pfn device served by daxgup_pmem
+ * @dev: the device we are bound to (raw namespace or pfn device)
+ * @ndns: the namespace that holds the data
+ * @region: the region of @ndns, for flush and badblocks
+ * @phys_addr: physical start of the namespace
+ * @size: size of the namespace
+ * @data_offset: bytes before sector 0: info block and, with -M dev, memmap
+ * @end_pad: bytes at the end of the namespace the pagemap does not cover
+ * @virt_addr: kernel address of @phys_addr
+ * @has_pages: the data has struct pages in the direct map (fsdax)
+ * @leaked: the pagemap was leaked because a page stayed pinned
+ * @bb: media errors of the data area, sector 0 = first data sector
+ * @bb_state: sysfs "badblocks" of the disk, to notify pollers
+ * @dax_dev: the dax_device of an fsdax device, NULL in raw mode
+ * @disk: the block device
+ *
+ * Allocated with devm_kzalloc() first in probe, so devres frees it after
+ * every teardown action registered later has run.
+ */
+struct daxgup_pmem {
+	struct device *dev;
+	struct nd_namespace_common *ndns;
+	struct nd_region *region;
+	phys_addr_t phys_addr;
+	resource_size_t size;
+	resource_size_t data_offset;
+	resource_size_t end_pad;
+	void *virt_addr;
+	bool has_pages;
+	bool leaked;
+	struct badblocks bb;
+	struct kernfs_node *bb_state;
+	struct dax_device *dax_dev;
+	struct gendisk *disk;
+};
+
+/* bytes the block device and the dax_device expose */
+static inline resource_size_t daxgup_data_len(const struct daxgup_pmem *pmem)
+{
+	return pmem->size - pmem->data_offset - pmem->end_pad;
+}
+
+/* byte offset into the namespace of a sector of the data area */
+static inline phys_addr_t daxgup_sector_offset(const struct daxgup_pmem *pmem,
+					       sector_t sector)
+{
+	return pmem->data_offset + ((phys_addr_t)sector << SECTOR_SHIFT);
+}
+
+/* core.c */
+unsigned int daxgup_pin_wait_report_secs(void);
+
+/* blk.c */
+int daxgup_blk_map_raw(struct daxgup_pmem *pmem);
+int daxgup_blk_add_disk(struct daxgup_pmem *pmem);
+void daxgup_blk_revalidate_poison(struct daxgup_pmem *pmem);
+long daxgup_pmem_clear_poison(struct daxgup_pmem *pmem, phys_addr_t offset,
+			      unsigned int len);
+void daxgup_pmem_forget_bad(struct daxgup_pmem *pmem, phys_addr_t offset,
+			    long len);
+blk_status_t daxgup_pmem_write(struct daxgup_pmem *pmem, struct page *page,
+			       unsigned int off, sector_t sector,
+			       unsigned int len);
+
+/* dax.c */
+int daxgup_dax_alloc(struct daxgup_pmem *pmem);
+
+/* fsdax.c */
+int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn);
+
+/* pinwait.c */
+unsigned long daxgup_wait_unpinned(struct device *dev,
+				   unsigned long start_pfn,
+				   unsigned long end_pfn);
+
+#endif /* __DAXGUP_PMEM_H__ */

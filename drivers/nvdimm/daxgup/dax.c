@@ -59,6 +59,8 @@ static long daxgup_dax_direct_access(struct dax_device *dax_dev, pgoff_t pgoff,
 		return avail;
 
 	nr_pages = min3(nr_pages, avail, DAXGUP_BB_MAX_PAGES);
+	if (!nr_pages)
+		return 0;
 	if (!badblocks_check(&pmem->bb, sector,
 			     PFN_PHYS(nr_pages) >> SECTOR_SHIFT,
 			     &first_bad, &num_bad))
@@ -69,8 +71,11 @@ static long daxgup_dax_direct_access(struct dax_device *dax_dev, pgoff_t pgoff,
 
 	/*
 	 * Poison is cleared one page at a time (firmware does not reliably
-	 * clear large ranges), so stop in front of the first bad page.
+	 * clear large ranges), so stop in front of the first bad page.  A bad
+	 * range may also start before @sector: then this page is bad.
 	 */
+	if (first_bad <= sector)
+		return 1;
 	avail = PHYS_PFN((first_bad - sector) << SECTOR_SHIFT);
 	dev_dbg(pmem->dev, "recovery: pgoff %#lx, first bad sector %llu, %ld good pages\n",
 		pgoff, (unsigned long long)first_bad, avail);

@@ -7,7 +7,8 @@
 #   lab.sh check           prepare, run the suite (TESTS: a part of it) in the guest
 #   lab.sh bench           prepare, run the benchmarks in the guest
 # Variables: KERNEL=patched|base|stock, VARIANT=debug, KSRC=tree, O=work dir,
-# ACCEL=tcg|kvm, DRIVER=nd_pmem, TESTS="name ..." (a subset of the suite).
+# ACCEL=tcg|kvm, DRIVER=nd_pmem|daxgup_pmem (which driver serves the
+# namespaces), TESTS="name ..." (a subset of the suite).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +29,9 @@ prepare() {
 	*) die "KERNEL=$KERNEL: expected patched, base or stock" ;;
 	esac
 	"$DAXGUP_TOP/scripts/lab/initramfs.sh" "$KERNEL"
+	# The module and the tests take libnvdimm's headers from the base tree.
+	[ "$KERNEL" != stock ] || "$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
+	step "build the daxgup_pmem module" "$DAXGUP_TOP/scripts/lab/module.sh" "$KERNEL"
 	step "build the tests" "$SUITE_DIR/build.sh" "$(tests_bin)"
 }
 
@@ -44,8 +48,25 @@ VARIANT=$VARIANT
 RELEASE=$(kernel_release)
 ACCEL=$("$DAXGUP_TOP/scripts/lab/accel.sh")
 DRIVER=$DRIVER
+TOP=$DAXGUP_TOP
 ENV
-	pending=$(grep -v '^[[:space:]]*\(#\|$\)' "$plan" || true)
+	# A test whose timeout ends in "!" gets a boot of its own: it may take
+	# the kernel down or leave it unusable for the tests after it.
+	local chunks=() chunk="" line
+	while read -r line; do
+		case $line in ''|'#'*) continue ;; esac
+		set -- $line
+		if [ "${2%!}" != "$2" ]; then
+			[ -z "$chunk" ] || chunks+=("$chunk")
+			chunks+=("$line")
+			chunk=""
+		else
+			chunk+="$line"$'\n'
+		fi
+	done <"$plan"
+	[ -z "$chunk" ] || chunks+=("$chunk")
+	for pending in "${chunks[@]}"; do
+	pending=$(printf '%s\n' "$pending" | sed '/^$/d')
 	while [ -n "$pending" ]; do
 		n=$((n + 1))
 		d=$run/boot$n
@@ -56,6 +77,7 @@ DAXGUP_TOP=$DAXGUP_TOP
 DAXGUP_KERNEL=$KERNEL
 DAXGUP_BIN=$(tests_bin)
 DAXGUP_DRIVER=$DRIVER
+DAXGUP_MODULE=$(build_dir)/daxgup-module/daxgup_pmem.ko
 DAXGUP_ITER=${ITER:-1}
 ENV
 		step "boot $n: $KERNEL kernel $(kernel_release), $(printf '%s\n' "$pending" | wc -l) test(s)" \
@@ -74,6 +96,7 @@ ENV
 		fi
 		pending=$(python3 "$DAXGUP_TOP/scripts/lab/report.py" pending "$d")
 		[ -z "$pending" ] || log "boot $n ended early: $(printf '%s\n' "$pending" | wc -l) test(s) left for a fresh boot"
+	done
 	done
 	RUN_DIR=$run
 }

@@ -179,16 +179,21 @@ static int daxgup_probe(struct device *dev)
 {
 	struct nd_namespace_common *ndns;
 
-	if (is_nd_btt(dev)) {
-		dev_err(dev, "BTT (sector mode) is not supported by %s, bind it to nd_pmem\n",
-			KBUILD_MODNAME);
-		return -EOPNOTSUPP;
-	}
-
+	/* Seed devices (no namespace attached yet) fail here, quietly. */
 	ndns = nvdimm_namespace_common_probe(dev);
 	if (IS_ERR(ndns)) {
 		dev_dbg(dev, "namespace not usable: %ld\n", PTR_ERR(ndns));
 		return PTR_ERR(ndns);
+	}
+
+	/*
+	 * Not -EOPNOTSUPP: libnvdimm takes that as "claimed" and creates a
+	 * new seed device, which would be probed and refused again.
+	 */
+	if (is_nd_btt(dev)) {
+		dev_err(dev, "BTT (sector mode) is not supported by %s, bind it to nd_pmem\n",
+			KBUILD_MODNAME);
+		return -ENXIO;
 	}
 
 	if (is_nd_pfn(dev))

@@ -32,7 +32,7 @@ echo /run/daxgup/bin/modprobe >/proc/sys/kernel/modprobe
 export PATH=/run/daxgup/bin:$PATH
 # shellcheck source=/dev/null
 . "$results/env"
-export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER
+export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER DAXGUP_MODULE
 mkdir -p "$results/tap" "$results/dmesg"
 progress() { echo "$*" >>"$results/progress"; sync; }
 
@@ -55,6 +55,7 @@ report_re='WARNING:|BUG:|Oops|KASAN:|UBSAN:|possible circular locking|possible r
 
 while read -r name timeout cmd; do
 	case $name in ''|'#'*) continue ;; esac
+	timeout=${timeout%!}
 	allow=/run/daxgup/allow.$name
 	rm -f "$allow"
 	echo "daxgup: start $name" >/dev/kmsg

@@ -10,9 +10,20 @@ set -eu
 mkdir -p /run/daxgup
 say() { echo "setup: $*"; }
 
-for m in nfit nd_pmem dax_pmem ext4 xfs dm_delay loop; do
+# Which driver serves the namespaces: with both loaded, the first one
+# registered binds a new namespace, so only the chosen one is loaded here.
+driver=${DAXGUP_DRIVER:-nd_pmem}
+for m in nfit libnvdimm dax_pmem ext4 xfs dm_delay loop; do
 	modprobe "$m" 2>/dev/null || say "modprobe $m failed (built in or missing)"
 done
+case $driver in
+nd_pmem) modprobe nd_pmem ;;
+daxgup_pmem)
+	[ -f "${DAXGUP_MODULE:-}" ] || { say "no daxgup_pmem.ko at ${DAXGUP_MODULE:-?}"; exit 1; }
+	insmod "$DAXGUP_MODULE"
+	;;
+*) say "DRIVER=$driver: expected nd_pmem or daxgup_pmem"; exit 1 ;;
+esac
 
 # json FIELD: read one field of the JSON object ndctl printed on stdin.
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }

@@ -14,7 +14,7 @@
 #            TESTS="name ..." (a subset of the suite)  JOBS=N
 
 KERNEL ?= patched
-export KERNEL VARIANT KSRC O ACCEL DRIVER TESTS JOBS ITER
+export KERNEL VARIANT KSRC O ACCEL DRIVER DRIVERS TESTS JOBS ITER
 
 LAB := bash scripts/lab/lab.sh
 

@@ -13,6 +13,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 SUITE_DIR=$DAXGUP_TOP/tools/testing/selftests/daxgup
+# make check runs the suite once per driver unless DRIVER names one.
+DRIVERS=${DRIVERS:-${DRIVER:-nd_pmem daxgup_pmem}}
 DRIVER=${DRIVER:-nd_pmem}
 
 prepare() {
@@ -134,9 +136,15 @@ check)
 	plan=$(mktemp)
 	suite_plan >"$plan"
 	[ -s "$plan" ] || die "TESTS=${TESTS:-}: no such test in $SUITE_DIR/suite"
-	run_plan check "$plan"
+	# The whole suite once per driver: the in-tree nd_pmem and ours.
+	runs=()
+	for DRIVER in $DRIVERS; do
+		log "suite with the namespaces served by $DRIVER"
+		run_plan "check-$DRIVER" "$plan"
+		runs+=("$RUN_DIR")
+	done
 	rm -f "$plan"
-	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "$RUN_DIR"
+	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "${runs[@]}"
 	;;
 bench)
 	# Room for a 1 GiB file on each DAX filesystem.

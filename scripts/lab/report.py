@@ -4,8 +4,10 @@
 file and the closing line "N passed, N failed, N skipped".
 
   report.py pending BOOT_DIR   plan lines of BOOT_DIR/plan that never started
-  report.py summary RUN_DIR    aggregate RUN_DIR/boot*/, write results.tap and
-                               results.json, print the TAP and the totals;
+  report.py summary RUN_DIR... aggregate each RUN_DIR/boot*/ into its
+                               results.tap and results.json, print one TAP
+                               stream (test names prefixed with the driver
+                               when there are several runs) and the totals;
                                exit 1 on any failure
 """
 import fnmatch
@@ -132,7 +134,8 @@ def judge(boot, name, ended, crashed):
     return tap, cases + extra, reports
 
 
-def cmd_summary(run):
+def collect(run):
+    """The tests and boots of one run dir, judged."""
     env = dict(l.split('=', 1) for l in read(os.path.join(run, 'run.env')).splitlines() if '=' in l)
     tests, boots = [], []
     for boot in sorted(glob.glob(os.path.join(run, 'boot*')),
@@ -153,50 +156,82 @@ def cmd_summary(run):
                 cases = [{'name': name, 'status': 'xfail',
                           'reason': 'guest crashed: known bug: ' + why}]
                 reports = []
+            failed = any(c['status'] == 'failed' for c in cases)
             tests.append({'name': name, 'boot': os.path.basename(boot),
                           'exit': ended.get(name), 'cases': cases,
+                          'status': 'failed' if failed else 'passed',
                           'kernel_reports': reports, 'tap': tap})
-    totals = {'passed': 0, 'failed': 0, 'skipped': 0, 'xfail': 0}
-    out = ['TAP version 13', '1..%d' % len(tests)]
+    return env, tests, boots
+
+
+def tap_lines(tests, prefix):
+    out = []
     for i, t in enumerate(tests, 1):
-        for c in t['cases']:
-            totals[c['status']] += 1
-        failed = any(c['status'] == 'failed' for c in t['cases'])
-        t['status'] = 'failed' if failed else 'passed'
-        out.append('# Subtest: %s' % t['name'])
+        out.append('# Subtest: %s%s' % (prefix, t['name']))
         out.extend('    ' + l for l in t['tap'].rstrip('\n').splitlines())
         for c in t['cases']:
             if c['name'].startswith(t['name'] + ':') or (c['name'] == t['name']):
                 out.append('    # daxgup: %s %s %s' % (c['status'], c['name'], c['reason']))
         for r in t['kernel_reports'][:5]:
             out.append('    # kernel: ' + r.strip())
-        out.append('%s %d %s' % ('not ok' if failed else 'ok', i, t['name']))
-    tap = '\n'.join(out) + '\n'
-    with open(os.path.join(run, 'results.tap'), 'w') as f:
-        f.write(tap)
-    for t in tests:
-        del t['tap']
-    doc = {'kernel': env.get('KERNEL'), 'release': env.get('RELEASE'),
-           'variant': env.get('VARIANT') or None, 'accel': env.get('ACCEL'),
-           'driver': env.get('DRIVER'), 'boots': boots, 'tests': tests,
-           'totals': totals}
-    with open(os.path.join(run, 'results.json'), 'w') as f:
-        json.dump(doc, f, indent=1)
-    sys.stdout.write(tap)
-    print('# results: %s/results.tap, results.json' % run)
+        out.append('%s %d %s%s' % ('not ok' if t['status'] == 'failed' else 'ok', i,
+                                   prefix, t['name']))
+    return out
+
+
+def cmd_summary(runs):
+    totals = {'passed': 0, 'failed': 0, 'skipped': 0, 'xfail': 0}
+    everything = []
+    for run in runs:
+        env, tests, boots = collect(run)
+        prefix = env.get('DRIVER', '') + '/' if len(runs) > 1 else ''
+        mine = {'passed': 0, 'failed': 0, 'skipped': 0, 'xfail': 0}
+        for t in tests:
+            for c in t['cases']:
+                mine[c['status']] += 1
+                totals[c['status']] += 1
+        with open(os.path.join(run, 'results.tap'), 'w') as f:
+            f.write('\n'.join(['TAP version 13', '1..%d' % len(tests)] +
+                              tap_lines(tests, '')) + '\n')
+        everything.extend((prefix, t) for t in tests)
+        for t in tests:
+            del t['tap']
+        doc = {'kernel': env.get('KERNEL'), 'release': env.get('RELEASE'),
+               'variant': env.get('VARIANT') or None, 'accel': env.get('ACCEL'),
+               'driver': env.get('DRIVER'), 'boots': boots, 'tests': tests,
+               'totals': mine}
+        with open(os.path.join(run, 'results.json'), 'w') as f:
+            json.dump(doc, f, indent=1)
+    # Reread the TAP written above for the combined stream on the terminal.
+    out = ['TAP version 13', '1..%d' % len(everything)]
+    n = 0
+    for run in runs:
+        env = dict(l.split('=', 1) for l in read(os.path.join(run, 'run.env')).splitlines() if '=' in l)
+        prefix = env.get('DRIVER', '') + '/' if len(runs) > 1 else ''
+        for line in read(os.path.join(run, 'results.tap')).splitlines()[2:]:
+            m = re.match(r'^(not ok|ok) \d+ (.*)$', line)
+            if m:
+                n += 1
+                line = '%s %d %s%s' % (m.group(1), n, prefix, m.group(2))
+            elif line.startswith('# Subtest: '):
+                line = '# Subtest: ' + prefix + line[len('# Subtest: '):]
+            out.append(line)
+    sys.stdout.write('\n'.join(out) + '\n')
+    for run in runs:
+        print('# results: %s/results.tap, results.json' % run)
     if totals['xfail']:
         print('# %d expected failure(s) (XFAIL): known bugs of this kernel, not passes' % totals['xfail'])
     print('%d passed, %d failed, %d skipped' % (totals['passed'], totals['failed'], totals['skipped']))
-    return 1 if totals['failed'] or not tests else 0
+    return 1 if totals['failed'] or not everything else 0
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ('pending', 'summary'):
+    if len(sys.argv) < 3 or sys.argv[1] not in ('pending', 'summary'):
         sys.exit(__doc__)
     if sys.argv[1] == 'pending':
         cmd_pending(sys.argv[2])
         return 0
-    return cmd_summary(sys.argv[2])
+    return cmd_summary(sys.argv[2:])
 
 
 if __name__ == '__main__':

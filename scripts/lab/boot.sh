@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# boot.sh RESULTS_DIR: boot $KERNEL under QEMU with two emulated NVDIMMs and
+# boot.sh RESULTS_DIR: boot $KERNEL under QEMU with NVDIMMS (2 to 4) emulated
+# NVDIMMs of NVDIMM_SIZE and
 # run the plan in RESULTS_DIR/plan inside it (scripts/lab/guest/run.sh).
 # Watches RESULTS_DIR/progress and kills a guest that stops making progress:
 # BOOT_TIMEOUT to reach userspace, SETUP_TIMEOUT for the namespaces and
@@ -14,6 +15,7 @@ res=$1
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 SETUP_TIMEOUT=${SETUP_TIMEOUT:-300}
 NVDIMM_SIZE=${NVDIMM_SIZE:-1G}
+NVDIMMS=${NVDIMMS:-2}
 GUEST_MEM=${GUEST_MEM:-2G}
 
 img=$(kernel_image)
@@ -29,7 +31,7 @@ mkdir -p "$DAXGUP_O/nvdimm"
 nv=$(mktemp -d "$DAXGUP_O/nvdimm/boot.XXXXXX")
 trap 'rm -rf "$nv"' EXIT
 nvargs=()
-for i in 0 1; do
+for i in $(seq 0 $((NVDIMMS - 1))); do
 	truncate -s "$NVDIMM_SIZE" "$nv/nvdimm$i"
 	nvargs+=(-object "memory-backend-file,id=mem$i,share=on,mem-path=$nv/nvdimm$i,size=$NVDIMM_SIZE,align=2M"
 		 -device "nvdimm,id=nvdimm$i,memdev=mem$i")

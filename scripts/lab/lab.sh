@@ -136,6 +136,8 @@ check)
 	plan=$(mktemp)
 	suite_plan >"$plan"
 	[ -s "$plan" ] || die "TESTS=${TESTS:-}: no such test in $SUITE_DIR/suite"
+	# Four NVDIMMs: ext4 and xfs, each with the memmap in RAM and in pmem.
+	export NVDIMMS=${NVDIMMS:-4}
 	# The whole suite once per driver: the in-tree nd_pmem and ours.
 	runs=()
 	for DRIVER in $DRIVERS; do

@@ -389,12 +389,7 @@ static void check_move_ext_refused(const struct dax_mount *m)
 		close(dfd);
 	unlink(orig);
 	unlink(donor);
-	if (why[0]) {
-		ksft_print_msg("%s\n", why);
-		ksft_test_result_fail("%s\n", name);
-	} else {
-		ksft_test_result_pass("%s\n", name);
-	}
+	report_case(name, why);
 }
 
 int main(void)

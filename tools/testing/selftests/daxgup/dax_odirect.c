@@ -174,12 +174,7 @@ out:
 		unlink(path);
 	}
 	free(anon);
-	if (why[0]) {
-		ksft_print_msg("%s\n", why);
-		ksft_test_result_fail("%s\n", name);
-	} else {
-		ksft_test_result_pass("%s\n", name);
-	}
+	report_case(name, why);
 }
 
 int main(void)

@@ -23,25 +23,31 @@
 
 #define LEN	SZ_2M
 
+/* The last component of the symlink at @path. */
+static int link_name(const char *path, char *out, size_t outlen)
+{
+	char link[512];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	snprintf(out, outlen, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	return 0;
+}
+
 /* The nd device (pfnX.Y) behind /dev/<blockdev>, and its driver. */
 static int nd_device(const char *blockdev, char *dev, size_t devlen, char *drv, size_t drvlen)
 {
-	char path[256], link[512];
-	ssize_t n;
+	char path[256];
+	int ret;
 
 	snprintf(path, sizeof(path), "/sys/block/%s/device", blockdev);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = 0;
-	snprintf(dev, devlen, "%s", strrchr(link, '/') + 1);
+	ret = link_name(path, dev, devlen);
+	if (ret)
+		return ret;
 	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/driver", dev);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = 0;
-	snprintf(drv, drvlen, "%s", strrchr(link, '/') + 1);
-	return 0;
+	return link_name(path, drv, drvlen);
 }
 
 int main(void)
@@ -123,12 +129,7 @@ int main(void)
 		snprintf(why, sizeof(why), "the read failed: %ld", reaped ? (long)ev.res : 0L);
 	else if (check_pattern(map, LEN, 0xb1d) >= 0)
 		snprintf(why, sizeof(why), "the read's data is not in the buffer");
-	if (why[0]) {
-		ksft_print_msg("%s\n", why);
-		ksft_test_result_fail("%s\n", name);
-	} else {
-		ksft_test_result_pass("%s\n", name);
-	}
+	report_case(name, why);
 	/* The device is gone: the mapping now SIGBUSes, do not touch it. */
 	signal(SIGBUS, SIG_IGN);
 	ksft_finished();

@@ -225,6 +225,17 @@ static inline int direct_pread(const char *path, void *buf, size_t len, off_t of
 	return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EIO);
 }
 
+/* One case's result: a pass, or a failure with its reason printed first. */
+static inline void report_case(const char *name, const char *why)
+{
+	if (why[0]) {
+		ksft_print_msg("%s\n", why);
+		ksft_test_result_fail("%s\n", name);
+	} else {
+		ksft_test_result_pass("%s\n", name);
+	}
+}
+
 /* Tell the lab's runner that a kernel report matching @re is the known bug
  * this test just reported as XFAIL, not a new failure.
  */

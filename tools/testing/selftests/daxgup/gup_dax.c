@@ -75,12 +75,7 @@ out:
 		close(fd);
 		unlink(path);
 	}
-	if (why[0]) {
-		ksft_print_msg("%s\n", why);
-		ksft_test_result_fail("%s\n", name);
-	} else {
-		ksft_test_result_pass("%s\n", name);
-	}
+	report_case(name, why);
 }
 
 int main(void)

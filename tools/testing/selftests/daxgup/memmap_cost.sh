@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# memmap_cost: what the memmap of an fsdax namespace costs in RAM.  With
+# -M mem the struct pages live in RAM: 64 bytes per 4 KiB page (1/64 of the
+# namespace, within 10%).  With -M dev they live in the namespace itself
+# (vmem_altmap): enabling it must cost less than 1% of what -M mem costs.
+# Each namespace is unmounted, disabled, and enabled again while MemFree is
+# watched.  It leaves the filesystems unmounted: the suite runs it alone.
+. /run/daxgup/env
+set -u
+echo "TAP version 13"
+echo "1..$(echo "$DAXGUP_MOUNTS" | wc -w)"
+
+memfree_kb() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+	awk '/^MemFree:/ {print $2}' /proc/meminfo
+}
+
+n=0
+for m in $DAXGUP_MOUNTS; do
+	IFS=: read -r fs mnt map dev drv <<<"$m"
+	n=$((n + 1))
+	ns=$(ndctl list -N | python3 -c 'import json,sys; print([x["dev"] for x in json.load(sys.stdin) if x.get("blockdev")==sys.argv[1]][0])' "$dev")
+	size_kb=$(($(blockdev --getsize64 "/dev/$dev") / 1024))
+	umount "$mnt" || { echo "not ok $n $dev: umount $mnt failed"; continue; }
+	ndctl disable-namespace "$ns" >/dev/null 2>&1 || { echo "not ok $n $dev: disable $ns failed"; continue; }
+	before=$(memfree_kb)
+	ndctl enable-namespace "$ns" >/dev/null 2>&1 || { echo "not ok $n $dev: enable $ns failed"; continue; }
+	after=$(memfree_kb)
+	cost=$((before - after))
+	expect=$((size_kb / 64))
+	echo "# $ns ($dev, $drv, -M $map, $((size_kb / 1024)) MiB): enabling took $cost kB of RAM; a memmap in RAM is $expect kB"
+	echo "# json: {\"namespace\": \"$ns\", \"driver\": \"$drv\", \"memmap\": \"$map\", \"size_kb\": $size_kb, \"ram_cost_kb\": $cost, \"memmap_in_ram_kb\": $expect}"
+	case $map in
+	mem) ok=$((cost * 10 >= expect * 9 && cost * 10 <= expect * 11)) ;;
+	dev) ok=$((cost * 100 < expect)) ;;
+	esac
+	if [ "$ok" = 1 ]; then
+		echo "ok $n $dev ($drv): -M $map costs $cost kB of RAM per $((size_kb / 1024)) MiB"
+	else
+		echo "not ok $n $dev ($drv): -M $map costs $cost kB of RAM per $((size_kb / 1024)) MiB (memmap: $expect kB)"
+	fi
+done

@@ -258,6 +258,7 @@ static void __exit daxgup_exit(void)
 {
 	/* unbinds every device, each one waits for its pinned pages */
 	nd_driver_unregister(&daxgup_driver);
+	daxgup_fsdax_exit();
 }
 module_exit(daxgup_exit);
 

@@ -15,6 +15,7 @@
 #include <linux/nd.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "nd.h"
 #include "pfn.h"
@@ -30,9 +31,11 @@
  * @data_end: physical end (exclusive) of the data area
  * @busy: our claim on the namespace's physical range in iomem
  * @name: name of @busy, which must not point into a device that can go
+ * @parked: on daxgup_parked, waiting for the filesystem to let go
  */
 struct daxgup_pagemap {
 	struct dev_pagemap pgmap;
+	struct list_head parked;
 	struct daxgup_pmem *pmem;
 	struct dax_device *dax_dev;
 	phys_addr_t data_start;
@@ -209,6 +212,102 @@ static void daxgup_fsdax_leak(struct daxgup_pagemap *map,
 		 pinned_module ? ", module pinned" : "");
 }
 
+static void daxgup_fsdax_release(struct daxgup_pagemap *map)
+{
+	memunmap_pages(&map->pgmap);
+	release_mem_region(map->busy->start, resource_size(map->busy));
+	kfree(map);
+}
+
+/*
+ * Parked pagemaps.  fs/dax.c ties a page to the file that maps it
+ * (page->mapping) for as long as the file's page cache holds a DAX entry
+ * for it, and touches the page again when it drops the entry: on truncate,
+ * on eviction, at the latest on unmount.  A filesystem whose device dies
+ * stays mounted with those entries until then, unless the kernel drops them
+ * when the device dies (the daxgup series does; 6.12 does not).  Unmapping
+ * the memmap under them would make that unmount crash, so a pagemap with
+ * pages still tied to files is parked instead: it stays mapped, with our
+ * claim on the range, and a worker releases it once no page is tied to a
+ * file or referenced any more.  The module stays pinned meanwhile.
+ */
+static LIST_HEAD(daxgup_parked);
+static DEFINE_MUTEX(daxgup_parked_lock);
+static void daxgup_parked_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(daxgup_parked_work, daxgup_parked_work_fn);
+
+#define DAXGUP_PARKED_POLL	(HZ / 2)
+
+static bool daxgup_fsdax_in_use(struct daxgup_pagemap *map)
+{
+	unsigned long pfn, end = PHYS_PFN(map->data_end);
+	struct page *page;
+
+	for (pfn = PHYS_PFN(map->data_start); pfn < end; pfn++) {
+		page = pfn_to_page(pfn);
+		if (READ_ONCE(page->mapping) || page_ref_count(page) > 1)
+			return true;
+		if (!(pfn % 4096))
+			cond_resched();
+	}
+	return false;
+}
+
+/* Release the parked pagemaps nobody uses any more; true if none is left. */
+static bool daxgup_parked_reap(void)
+{
+	struct daxgup_pagemap *map, *next;
+	bool empty;
+
+	mutex_lock(&daxgup_parked_lock);
+	list_for_each_entry_safe(map, next, &daxgup_parked, parked) {
+		if (daxgup_fsdax_in_use(map))
+			continue;
+		list_del(&map->parked);
+		pr_info("%s: released %pa-%pa, its filesystem let go\n",
+			map->name, &map->data_start, &map->data_end);
+		daxgup_fsdax_release(map);
+		module_put(THIS_MODULE);
+	}
+	empty = list_empty(&daxgup_parked);
+	mutex_unlock(&daxgup_parked_lock);
+	return empty;
+}
+
+static void daxgup_parked_work_fn(struct work_struct *work)
+{
+	if (!daxgup_parked_reap())
+		schedule_delayed_work(&daxgup_parked_work, DAXGUP_PARKED_POLL);
+}
+
+/* Park @map; false if the module is going away and cannot be pinned. */
+static bool daxgup_fsdax_park(struct daxgup_pagemap *map)
+{
+	if (!try_module_get(THIS_MODULE))
+		return false;
+	/* The dax_device goes with the disk: fail memory errors generically. */
+	WRITE_ONCE(map->pgmap.ops, NULL);
+	dev_warn(map->pmem->dev, "pages still belong to files of a mounted filesystem: keeping %pa-%pa mapped until it lets go (unmount it)\n",
+		 &map->data_start, &map->data_end);
+	map->pmem = NULL;
+	mutex_lock(&daxgup_parked_lock);
+	list_add_tail(&map->parked, &daxgup_parked);
+	mutex_unlock(&daxgup_parked_lock);
+	schedule_delayed_work(&daxgup_parked_work, DAXGUP_PARKED_POLL);
+	return true;
+}
+
+/**
+ * daxgup_fsdax_exit() - wait for the parked pagemaps at module unload
+ *
+ * Only reached once every parked pagemap was released (each pins the
+ * module), so this only waits for a worker that is still returning.
+ */
+void daxgup_fsdax_exit(void)
+{
+	cancel_delayed_work_sync(&daxgup_parked_work);
+}
+
 /*
  * devres action registered right after memremap_pages(), so it runs
  * before anything probe set up earlier is undone and after the disk
@@ -216,7 +315,7 @@ static void daxgup_fsdax_leak(struct daxgup_pagemap *map,
  * down.  memunmap_pages() itself drops the pages' references in bulk and
  * only waits for transient pagemap references: an O_DIRECT read still in
  * flight into a DAX page would then write through a vanished direct map.
- * Hence wait for the pins first.
+ * Hence wait for the pins first, then for the filesystem to let go.
  */
 static void daxgup_fsdax_unmap(void *data)
 {
@@ -230,10 +329,10 @@ static void daxgup_fsdax_unmap(void *data)
 		daxgup_fsdax_leak(map, pinned);
 		return;
 	}
+	if (daxgup_fsdax_in_use(map) && daxgup_fsdax_park(map))
+		return;
 
-	memunmap_pages(&map->pgmap);
-	release_mem_region(map->busy->start, resource_size(map->busy));
-	kfree(map);
+	daxgup_fsdax_release(map);
 }
 
 /**
@@ -271,6 +370,9 @@ int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 	map->pgmap.type = MEMORY_DEVICE_FS_DAX;
 	map->pgmap.ops = &daxgup_pagemap_ops;
 
+	/* The same namespace may come back before its parked pagemap went. */
+	if (!daxgup_parked_reap())
+		flush_delayed_work(&daxgup_parked_work);
 	map->busy = request_mem_region(pmem->phys_addr, pmem->size, map->name);
 	if (!map->busy) {
 		dev_err(dev, "%pa (%pa bytes) is busy, another driver maps it\n",

@@ -6,7 +6,7 @@
 #   namespace0.0  -M mem (memmap in RAM)   ext4
 #   namespace1.0  -M dev (memmap in pmem)  xfs
 #   namespace2.0  -M dev                   ext4   (with 4 NVDIMMs)
-#   namespace3.0  -M mem                   xfs    (with 4 NVDIMMs)
+#   namespace3.0  -M mem                   xfs -m rmapbt=1 (with 4 NVDIMMs)
 # and check that DAX is really on.  Leaves what the tests
 # need in /run/daxgup/env and a summary in /run/daxgup/setup.tsv.
 set -eu
@@ -58,7 +58,10 @@ for spec in "namespace0.0 mem ext4" "namespace1.0 dev xfs" "namespace2.0 dev ext
 	# 2 MiB stripe hints make the allocators hand out PMD-aligned
 	# extents, so PMD faults can map them.
 	ext4) mkfs.ext4 -q -F -b 4096 -E stride=512,stripe_width=512 "/dev/$dev" ;;
-	xfs) mkfs.xfs -q -f -d su=2m,sw=1 "/dev/$dev" ;;
+	# xfs with its memmap in RAM also gets the reverse-mapping btree,
+	# with which 6.12's xfs handles memory failure and device removal.
+	xfs) rmap=0; [ "$map" = mem ] && rmap=1
+	     mkfs.xfs -q -f -d su=2m,sw=1 -m rmapbt=$rmap "/dev/$dev" ;;
 	esac
 	mount -t "$fs" -o dax=always "/dev/$dev" "$mnt"
 	# DAX is on only when the block device offers it, the mount kept

@@ -18,23 +18,38 @@ DRIVERS=${DRIVERS:-${DRIVER:-nd_pmem daxgup_pmem}}
 DRIVER=${DRIVER:-nd_pmem}
 
 prepare() {
+	# Checkouts may share O.  Making or changing the source trees takes
+	# .tree.lock exclusively; building from them holds it shared, plus the
+	# lock of the one build dir.
+	mkdir -p "$DAXGUP_O"
+	exec 8>"$DAXGUP_O/.tree.lock"
+	flock 8
 	"$DAXGUP_TOP/scripts/lab/deps.sh"
 	case $KERNEL in
 	stock)
 		[ -z "$VARIANT" ] || die "VARIANT=$VARIANT: the stock kernel is Debian's build, it has no variants"
+		"$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
+		flock -s 8
+		exec 9>"$(build_dir).lock"
+		flock 9
 		"$DAXGUP_TOP/scripts/lab/stock.sh"
 		;;
 	patched|base)
 		"$DAXGUP_TOP/scripts/lab/tree.sh" "$KERNEL"
+		[ "$KERNEL" = base ] || "$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
+		flock -s 8
+		exec 9>"$(build_dir).lock"
+		flock 9
 		"$DAXGUP_TOP/scripts/lab/build.sh" "$KERNEL"
 		;;
 	*) die "KERNEL=$KERNEL: expected patched, base or stock" ;;
 	esac
 	"$DAXGUP_TOP/scripts/lab/initramfs.sh" "$KERNEL"
 	# The module and the tests take libnvdimm's headers from the base tree.
-	[ "$KERNEL" != stock ] || "$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
 	step "build the daxgup_pmem module" "$DAXGUP_TOP/scripts/lab/module.sh" "$KERNEL"
 	step "build the tests" "$SUITE_DIR/build.sh" "$(tests_bin)"
+	flock -u 9
+	flock -u 8
 }
 
 # run_plan NAME PLAN: boot as often as it takes to run every line of PLAN,
@@ -79,7 +94,7 @@ DAXGUP_TOP=$DAXGUP_TOP
 DAXGUP_KERNEL=$KERNEL
 DAXGUP_BIN=$(tests_bin)
 DAXGUP_DRIVER=$DRIVER
-DAXGUP_MODULE=$(build_dir)/daxgup-module/daxgup_pmem.ko
+DAXGUP_MODULE=$(module_dir)/daxgup_pmem.ko
 DAXGUP_ITER=${ITER:-1}
 ENV
 		step "boot $n: $KERNEL kernel $(kernel_release), $(printf '%s\n' "$pending" | wc -l) test(s)" \
@@ -104,7 +119,7 @@ ENV
 }
 
 tests_bin() {
-	printf '%s/tests/%s\n' "$DAXGUP_O" "$(kernel_release)"
+	printf '%s/tests-%s\n' "$(checkout_dir)" "$(kernel_release)"
 }
 
 # suite_plan [NAMES]: the suite's lines, or only those named.

@@ -49,6 +49,17 @@ build_dir() {
 	esac
 }
 
+# What a checkout builds for itself (the module, the tests) lives apart
+# from other checkouts that share O, so that none runs another's binaries.
+checkout_dir() {
+	printf '%s/checkouts/%s\n' "$DAXGUP_O" "$(printf '%s' "$DAXGUP_TOP" | sha1sum | cut -c1-10)"
+}
+
+# Where the daxgup_pmem module is built for a flavour.
+module_dir() {
+	printf '%s/module-%s\n' "$(checkout_dir)" "$(basename "$(build_dir "${1:-$KERNEL}")")"
+}
+
 # The kernel release string of a built or unpacked flavour.
 kernel_release() {
 	local k=${1:-$KERNEL} d

@@ -22,7 +22,7 @@ if [ "$k" = stock ]; then
 else
 	kdir=$(build_dir "$k")
 fi
-out=$(build_dir "$k")/daxgup-module
+out=$(module_dir "$k")
 mkdir -p "$out"
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 	"$DAXGUP_TOP/drivers/nvdimm/daxgup/" "$out/"

@@ -19,37 +19,35 @@ DRIVER=${DRIVER:-nd_pmem}
 
 prepare() {
 	# Checkouts may share O.  Making or changing the source trees takes
-	# .tree.lock exclusively; building from them holds it shared, plus the
-	# lock of the one build dir.
+	# .tree.lock, briefly; a build locks its own build dir.  Editing the
+	# series while a build from it runs is the user's lookout.
+	[ "$KERNEL" != stock ] || [ -z "$VARIANT" ] ||
+		die "VARIANT=$VARIANT: the stock kernel is Debian's build, it has no variants"
 	mkdir -p "$DAXGUP_O"
 	exec 8>"$DAXGUP_O/.tree.lock"
 	flock 8
 	"$DAXGUP_TOP/scripts/lab/deps.sh"
 	case $KERNEL in
-	stock)
-		[ -z "$VARIANT" ] || die "VARIANT=$VARIANT: the stock kernel is Debian's build, it has no variants"
-		"$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
-		flock -s 8
-		exec 9>"$(build_dir).lock"
-		flock 9
-		"$DAXGUP_TOP/scripts/lab/stock.sh"
-		;;
+	stock) "$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null ;;
 	patched|base)
 		"$DAXGUP_TOP/scripts/lab/tree.sh" "$KERNEL"
 		[ "$KERNEL" = base ] || "$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
-		flock -s 8
-		exec 9>"$(build_dir).lock"
-		flock 9
-		"$DAXGUP_TOP/scripts/lab/build.sh" "$KERNEL"
 		;;
 	*) die "KERNEL=$KERNEL: expected patched, base or stock" ;;
 	esac
+	flock -u 8
+	exec 9>"$(build_dir).lock"
+	flock 9
+	if [ "$KERNEL" = stock ]; then
+		"$DAXGUP_TOP/scripts/lab/stock.sh"
+	else
+		"$DAXGUP_TOP/scripts/lab/build.sh" "$KERNEL"
+	fi
 	"$DAXGUP_TOP/scripts/lab/initramfs.sh" "$KERNEL"
 	# The module and the tests take libnvdimm's headers from the base tree.
 	step "build the daxgup_pmem module" "$DAXGUP_TOP/scripts/lab/module.sh" "$KERNEL"
 	step "build the tests" "$SUITE_DIR/build.sh" "$(tests_bin)"
 	flock -u 9
-	flock -u 8
 }
 
 # run_plan NAME PLAN: boot as often as it takes to run every line of PLAN,

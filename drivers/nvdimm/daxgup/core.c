@@ -30,8 +30,10 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/nd.h>
+#include <linux/sizes.h>
 
 #include "nd.h"
+#include "pfn.h"
 #include "daxgup_pmem.h"
 
 #define PIN_WAIT_REPORT_MIN	1
@@ -125,6 +127,34 @@ static int daxgup_attach(struct device *dev, struct nd_namespace_common *ndns,
 	return daxgup_blk_add_disk(pmem);
 }
 
+/*
+ * libnvdimm treats an info block that fails validation (bad checksum,
+ * version or layout) like no info block at all, and nd_pmem then serves
+ * the namespace raw: the old layout, info block and in-pmem memmap
+ * included, is exposed for anyone to mkfs over.  Refuse instead when the
+ * signature says an info block is there, unless the user forced raw mode.
+ */
+static int daxgup_check_no_info_block(struct device *dev,
+				      struct nd_namespace_common *ndns)
+{
+	static const char * const sigs[] = { PFN_SIG, DAX_SIG };
+	u8 sig[PFN_SIG_LEN];
+	int i;
+
+	if (ndns->force_raw)
+		return 0;
+	if (nvdimm_read_bytes(ndns, SZ_4K, sig, sizeof(sig), 0))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
+		if (memcmp(sig, sigs[i], PFN_SIG_LEN))
+			continue;
+		dev_err(dev, "%s info block at offset 4096 fails validation (checksum, version or layout): not serving the namespace raw; restore the block, or reconfigure the namespace with ndctl (set force_raw to read it raw)\n",
+			i ? "devdax" : "fsdax");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /**
  * daxgup_probe_namespace() - probe a namespace device
  * @dev: the namespace device
@@ -134,7 +164,8 @@ static int daxgup_attach(struct device *dev, struct nd_namespace_common *ndns,
  * fsdax (pfn) or devdax info block makes libnvdimm register a btt, pfn or
  * dax device that claims the namespace, and this probe then fails with
  * -ENXIO on purpose (the namespace is served through that new device).
- * Only a namespace without an info block is served raw.
+ * Only a namespace without an info block is served raw; one whose info
+ * block is there but invalid is refused (daxgup_check_no_info_block()).
  *
  * Return: 0 when served raw, -ENXIO when handed over, or a negative errno.
  */
@@ -169,6 +200,10 @@ static int daxgup_probe_namespace(struct device *dev,
 	if (rc == -EOPNOTSUPP)
 		return rc;
 
+	rc = daxgup_check_no_info_block(dev, ndns);
+	if (rc)
+		return rc;
+
 	/* the raw block device maps the whole namespace itself */
 	devm_namespace_disable(dev, ndns);
 
@@ -178,6 +213,9 @@ static int daxgup_probe_namespace(struct device *dev,
 static int daxgup_probe(struct device *dev)
 {
 	struct nd_namespace_common *ndns;
+
+	/* A parked pagemap of this namespace may hold its range. */
+	daxgup_fsdax_reap();
 
 	/* Seed devices (no namespace attached yet) fail here, quietly. */
 	ndns = nvdimm_namespace_common_probe(dev);

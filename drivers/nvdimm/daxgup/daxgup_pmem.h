@@ -92,6 +92,7 @@ int daxgup_dax_alloc(struct daxgup_pmem *pmem);
 
 /* fsdax.c */
 int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn);
+void daxgup_fsdax_reap(void);
 void daxgup_fsdax_exit(void);
 
 /* pinwait.c */

@@ -298,6 +298,17 @@ static bool daxgup_fsdax_park(struct daxgup_pagemap *map)
 }
 
 /**
+ * daxgup_fsdax_reap() - release the parked pagemaps nobody uses any more
+ *
+ * Called before a probe: the namespace that comes back may be the one
+ * whose pagemap is parked, and its range must be free again.
+ */
+void daxgup_fsdax_reap(void)
+{
+	daxgup_parked_reap();
+}
+
+/**
  * daxgup_fsdax_exit() - wait for the parked pagemaps at module unload
  *
  * Only reached once every parked pagemap was released (each pins the
@@ -370,9 +381,6 @@ int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 	map->pgmap.type = MEMORY_DEVICE_FS_DAX;
 	map->pgmap.ops = &daxgup_pagemap_ops;
 
-	/* The same namespace may come back before its parked pagemap went. */
-	if (!daxgup_parked_reap())
-		flush_delayed_work(&daxgup_parked_work);
 	map->busy = request_mem_region(pmem->phys_addr, pmem->size, map->name);
 	if (!map->busy) {
 		dev_err(dev, "%pa (%pa bytes) is busy, another driver maps it\n",

@@ -14,11 +14,11 @@
 #            TESTS="name ..." (a subset of the suite)  JOBS=N
 
 KERNEL ?= patched
-export KERNEL VARIANT KSRC O ACCEL DRIVER DRIVERS TESTS JOBS ITER
+export KERNEL VARIANT KSRC O ACCEL DRIVER DRIVERS TESTS JOBS ITER RUNS REPS RUNTIME
 
 LAB := bash scripts/lab/lab.sh
 
-.PHONY: all check bench prepare deps tree kernel series-edit series-export checkpatch help
+.PHONY: all check bench bench-report prepare deps tree kernel series-edit series-export checkpatch help
 
 all:
 	@$(LAB) demo
@@ -28,6 +28,9 @@ check:
 
 bench:
 	@$(LAB) bench
+
+bench-report:
+	@$(LAB) bench-report
 
 prepare kernel:
 	@$(LAB) prepare
@@ -47,7 +50,8 @@ checkpatch:
 help:
 	@sed -n '3,15s/^# \{0,1\}//p' Makefile
 	@echo
-	@echo "  make bench          the benchmarks in the guest (JSON lines under the results dir)"
+	@echo "  make bench          the benchmarks in the guest (JSON, table, plots under the results dir)"
+	@echo "  make bench-report   combine bench runs (RUNS=\"dir ...\", default: latest per kernel)"
 	@echo "  make prepare        packages, source tree, kernel, initramfs, tests; no boot"
 	@echo "  make deps           install the Debian packages the lab needs"
 	@echo "  make series-edit    print the git tree where the series is applied, to edit it"

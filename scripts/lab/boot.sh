@@ -17,6 +17,8 @@ SETUP_TIMEOUT=${SETUP_TIMEOUT:-300}
 NVDIMM_SIZE=${NVDIMM_SIZE:-1G}
 NVDIMMS=${NVDIMMS:-2}
 GUEST_MEM=${GUEST_MEM:-2G}
+# Room in the guest's physical address space for RAM plus the NVDIMMs.
+MAXMEM=${MAXMEM:-8G}
 
 img=$(kernel_image)
 initrd=$(build_dir)/initramfs.cpio.gz
@@ -47,7 +49,7 @@ cmdline+=" daxgup.run=$DAXGUP_TOP/scripts/lab/guest/run.sh daxgup.kmods=$(module
 cmdline+=" daxgup.keep=$DAXGUP_TOP,$DAXGUP_O"
 : >"$res/progress"
 qemu-system-x86_64 -name daxgup -nodefaults -machine pc,nvdimm=on -accel "$accel" -cpu "$cpu" -smp 2 \
-	-m "$GUEST_MEM,slots=4,maxmem=8G" "${nvargs[@]}" \
+	-m "$GUEST_MEM,slots=4,maxmem=$MAXMEM" "${nvargs[@]}" \
 	-kernel "$img" -initrd "$initrd" -append "$cmdline" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \

@@ -7,14 +7,17 @@
 #   lab.sh check           prepare, run the suite (TESTS: a part of it) in the guest
 #   lab.sh bench           prepare, run the benchmarks in the guest
 # Variables: KERNEL=patched|base|stock, VARIANT=debug, KSRC=tree, O=work dir,
-# ACCEL=tcg|kvm, DRIVER=nd_pmem|daxgup_pmem (which driver serves the
-# namespaces), TESTS="name ..." (a subset of the suite).
+# ACCEL=tcg|kvm, DRIVER=nd_pmem|daxgup_pmem|both (which driver serves the
+# namespaces; both: each serves one of each pair, the default of bench),
+# TESTS="name ..." (a subset of the suite).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 SUITE_DIR=$DAXGUP_TOP/tools/testing/selftests/daxgup
-# make check runs the suite once per driver unless DRIVER names one.
+# make check runs the suite once per driver unless DRIVER names one; make
+# bench serves half the namespaces with each.
 DRIVERS=${DRIVERS:-${DRIVER:-nd_pmem daxgup_pmem}}
+[ "${1:-}" != bench ] || DRIVER=${DRIVER:-both}
 DRIVER=${DRIVER:-nd_pmem}
 
 prepare() {
@@ -94,6 +97,8 @@ DAXGUP_BIN=$(tests_bin)
 DAXGUP_DRIVER=$DRIVER
 DAXGUP_MODULE=$(module_dir)/daxgup_pmem.ko
 DAXGUP_ITER=${ITER:-1}
+DAXGUP_BENCH_REPS=${REPS:-}
+DAXGUP_BENCH_RUNTIME=${RUNTIME:-}
 ENV
 		step "boot $n: $KERNEL kernel $(kernel_release), $(printf '%s\n' "$pending" | wc -l) test(s)" \
 			"$DAXGUP_TOP/scripts/lab/boot.sh" "$d" || true
@@ -169,11 +174,17 @@ check)
 	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "${runs[@]}"
 	;;
 bench)
-	# Room for a 1 GiB file on each DAX filesystem.
-	export NVDIMM_SIZE=${NVDIMM_SIZE:-2G}
+	# Room for a 1 GiB file on each DAX filesystem; four namespaces, two
+	# equal pairs (-M mem ext4, -M dev xfs), one of each pair per driver.
+	export NVDIMM_SIZE=${NVDIMM_SIZE:-2G} NVDIMMS=${NVDIMMS:-4} MAXMEM=${MAXMEM:-16G}
 	step "prepare the lab ($KERNEL${VARIANT:+-$VARIANT})" prepare
 	plan=$(mktemp)
-	grep -v '^[[:space:]]*\(#\|$\)' "$SUITE_DIR/bench" >"$plan"
+	if [ -n "${TESTS:-}" ]; then
+		awk -v want=" $TESTS " '/^[[:space:]]*(#|$)/ {next} index(want, " " $1 " ")' "$SUITE_DIR/bench"
+	else
+		grep -v '^[[:space:]]*\(#\|$\)' "$SUITE_DIR/bench"
+	fi >"$plan"
+	[ -s "$plan" ] || die "TESTS=${TESTS:-}: no such benchmark in $SUITE_DIR/bench"
 	run_plan bench "$plan"
 	rm -f "$plan"
 	python3 "$DAXGUP_TOP/scripts/lab/report.py" summary "$RUN_DIR" >"$RUN_DIR/summary.txt" || rc=$?
@@ -181,7 +192,14 @@ bench)
 	grep -h '^ok\|^not ok' "$RUN_DIR"/boot*/tap/*.tap
 	tail -n 1 "$RUN_DIR/summary.txt"
 	log "results: $RUN_DIR/bench.jsonl (one JSON object a line)"
+	python3 "$DAXGUP_TOP/scripts/lab/bench-report.py" "$RUN_DIR" || rc=${rc:-$?}
 	exit "${rc:-0}"
 	;;
-*) die "lab.sh: unknown command $cmd (prepare, demo, check, bench)" ;;
+bench-report)
+	# RUNS="dir ...": bench runs to combine; by default the latest bench
+	# run of each kernel under $O/results.
+	# shellcheck disable=SC2086
+	python3 "$DAXGUP_TOP/scripts/lab/bench-report.py" ${RUNS:-}
+	;;
+*) die "lab.sh: unknown command $cmd (prepare, demo, check, bench, bench-report)" ;;
 esac

@@ -33,6 +33,9 @@ export PATH=/run/daxgup/bin:$PATH
 # shellcheck source=/dev/null
 . "$results/env"
 export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER DAXGUP_MODULE
+# make bench REPS=N RUNTIME=S: unset when empty, so each benchmark's default holds.
+[ -n "${DAXGUP_BENCH_REPS:-}" ] && export DAXGUP_BENCH_REPS || unset DAXGUP_BENCH_REPS
+[ -n "${DAXGUP_BENCH_RUNTIME:-}" ] && export DAXGUP_BENCH_RUNTIME || unset DAXGUP_BENCH_RUNTIME
 mkdir -p "$results/tap" "$results/dmesg"
 progress() { echo "$*" >>"$results/progress"; sync; }
 

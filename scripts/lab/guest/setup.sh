@@ -7,6 +7,10 @@
 #   namespace1.0  -M dev (memmap in pmem)  xfs
 #   namespace2.0  -M dev                   ext4   (with 4 NVDIMMs)
 #   namespace3.0  -M mem                   xfs -m rmapbt=1 (with 4 NVDIMMs)
+# With DAXGUP_DRIVER=both (make bench) each driver serves one namespace of
+# each pair of equal ones, mounted at /mnt/dax-<fs>-<memmap>-<driver>:
+#   namespace0.0  -M mem  ext4  nd_pmem     namespace1.0  -M mem  ext4  daxgup_pmem
+#   namespace2.0  -M dev  xfs   nd_pmem     namespace3.0  -M dev  xfs   daxgup_pmem
 # and check that DAX is really on.  Leaves what the tests
 # need in /run/daxgup/env and a summary in /run/daxgup/setup.tsv.
 set -eu
@@ -19,14 +23,34 @@ driver=${DAXGUP_DRIVER:-nd_pmem}
 for m in nfit libnvdimm dax_pmem ext4 xfs dm_delay loop; do
 	modprobe "$m" 2>/dev/null || say "modprobe $m failed (built in or missing)"
 done
-case $driver in
-nd_pmem) modprobe nd_pmem ;;
-daxgup_pmem)
+load_daxgup() {
 	[ -f "${DAXGUP_MODULE:-}" ] || { say "no daxgup_pmem.ko at ${DAXGUP_MODULE:-?}"; exit 1; }
 	insmod "$DAXGUP_MODULE"
-	;;
-*) say "DRIVER=$driver: expected nd_pmem or daxgup_pmem"; exit 1 ;;
+}
+specs="namespace0.0:mem:ext4 namespace1.0:dev:xfs namespace2.0:dev:ext4 namespace3.0:mem:xfs"
+case $driver in
+nd_pmem) modprobe nd_pmem ;;
+daxgup_pmem) load_daxgup ;;
+# nd_pmem registers first, so it binds every new namespace; the ones
+# marked for daxgup_pmem are moved over before they get a filesystem.
+both) modprobe nd_pmem; load_daxgup
+      specs="namespace0.0:mem:ext4:nd_pmem namespace1.0:mem:ext4:daxgup_pmem"
+      specs="$specs namespace2.0:dev:xfs:nd_pmem namespace3.0:dev:xfs:daxgup_pmem" ;;
+*) say "DRIVER=$driver: expected nd_pmem, daxgup_pmem or both"; exit 1 ;;
 esac
+
+# rebind DEV DRIVER: move the device (pfnX.Y) of block device DEV from the
+# driver that holds it to DRIVER, and print the block device it then has.
+rebind() {
+	local dev=$1 to=$2 sysdev from
+	sysdev=$(readlink -f "/sys/block/$dev/device")
+	from=$(basename "$(readlink "$sysdev/driver")")
+	if [ "$from" != "$to" ]; then
+		echo "$(basename "$sysdev")" >"/sys/bus/nd/drivers/$from/unbind"
+		echo "$(basename "$sysdev")" >"/sys/bus/nd/drivers/$to/bind"
+	fi
+	ls "$sysdev/block"
+}
 
 # json FIELD: read one field of the JSON object ndctl printed on stdin.
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
@@ -35,10 +59,8 @@ tsv=/run/daxgup/setup.tsv
 printf 'namespace\tmode\tmemmap\tblockdev\tdriver\tfs\tmount\tdax\n' >"$tsv"
 mounts=
 i=0
-for spec in "namespace0.0 mem ext4" "namespace1.0 dev xfs" "namespace2.0 dev ext4" \
-	    "namespace3.0 mem xfs"; do
-	set -- $spec
-	ns=$1 map=$2 fs=$3
+for spec in $specs; do
+	IFS=: read -r ns map fs want <<<"$spec"
 	if [ ! -e "/sys/bus/nd/devices/$ns" ]; then
 		[ "$i" -lt 2 ] || break
 		say "no $ns: is the NVDIMM there (ndctl list -RN)?"
@@ -51,8 +73,12 @@ for spec in "namespace0.0 mem ext4" "namespace1.0 dev xfs" "namespace2.0 dev ext
 	}
 	dev=$(echo "$out" | json blockdev)
 	[ -b "/dev/$dev" ] || { say "$ns: no block device /dev/$dev"; exit 1; }
+	[ -z "$want" ] || dev=$(rebind "$dev" "$want") || { say "$ns: cannot move it to $want"; exit 1; }
+	for _ in 1 2 3 4 5; do [ -b "/dev/$dev" ] || sleep 1; done
+	[ -b "/dev/$dev" ] || { say "$ns: no block device /dev/$dev"; exit 1; }
 	drv=$(basename "$(readlink "/sys/block/$dev/device/driver" 2>/dev/null || echo none)")
-	mnt=/mnt/dax-$fs-$map
+	[ -z "$want" ] || [ "$drv" = "$want" ] || { say "$ns: served by $drv, not $want"; exit 1; }
+	mnt=/mnt/dax-$fs-$map${want:+-$want}
 	mkdir -p "$mnt"
 	case $fs in
 	# 2 MiB stripe hints make the allocators hand out PMD-aligned

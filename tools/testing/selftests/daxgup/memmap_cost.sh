@@ -23,6 +23,24 @@ memfree_kb() {
 	echo $(($(awk '/^MemFree:/ {print $2}' /proc/meminfo) + pcp * 4))
 }
 
+# With both drivers loaded (DAXGUP_DRIVER=both) ndctl enable-namespace
+# would let nd_pmem, registered first, take every namespace: the pfn device
+# is unbound from and bound to its own driver instead, which frees and
+# makes the same memmap.
+toggle() {
+	local step=$1 ns=$2 dev=$3 drv=$4 pfn
+	if [ "${DAXGUP_DRIVER:-}" != both ]; then
+		ndctl "$step-namespace" "$ns"
+		return
+	fi
+	pfn=$(cat "/run/daxgup/pfn.$dev" 2>/dev/null || basename "$(readlink -f "/sys/block/$dev/device")")
+	echo "$pfn" >"/run/daxgup/pfn.$dev"
+	case $step in
+	disable) echo "$pfn" >"/sys/bus/nd/drivers/$drv/unbind" ;;
+	enable) echo "$pfn" >"/sys/bus/nd/drivers/$drv/bind" ;;
+	esac
+}
+
 n=0
 for m in $DAXGUP_MOUNTS; do
 	IFS=: read -r fs mnt map dev drv <<<"$m"
@@ -34,18 +52,20 @@ for m in $DAXGUP_MOUNTS; do
 	# three, so that memory freed late by the unmount does not count.
 	free=()
 	for step in disable enable disable enable; do
-		ndctl "$step-namespace" "$ns" >/dev/null 2>&1 || { free=(); break; }
+		toggle "$step" "$ns" "$dev" "$drv" >/dev/null 2>&1 || { free=(); break; }
 		free+=("$(memfree_kb)")
 	done
 	if [ ${#free[@]} != 4 ]; then
 		echo "not ok $n $dev: ndctl disable/enable-namespace $ns failed"
 		continue
 	fi
-	cost=$(printf '%s\n' $((free[0] - free[1])) $((free[2] - free[1])) $((free[2] - free[3])) |
-		sort -n | sed -n 2p)
+	steps=$(printf '%s\n' $((free[0] - free[1])) $((free[2] - free[1])) $((free[2] - free[3])) | sort -n)
+	cost=$(sed -n 2p <<<"$steps")
+	min=$(sed -n 1p <<<"$steps")
+	max=$(sed -n 3p <<<"$steps")
 	expect=$((size_kb / 64))
 	echo "# $ns ($dev, $drv, -M $map, $((size_kb / 1024)) MiB): enabling takes $cost kB of RAM (MemFree: ${free[*]} kB); a memmap in RAM is $expect kB"
-	echo "# json: {\"namespace\": \"$ns\", \"driver\": \"$drv\", \"memmap\": \"$map\", \"size_kb\": $size_kb, \"ram_cost_kb\": $cost, \"memmap_in_ram_kb\": $expect}"
+	echo "# json: {\"bench\": \"memmap\", \"kernel\": \"$(uname -r)\", \"namespace\": \"$ns\", \"driver\": \"$drv\", \"memmap\": \"$map\", \"fs\": \"$fs\", \"workload\": \"memmap -M $map\", \"figure\": \"ram_kb_per_gib\", \"unit\": \"kB/GiB\", \"reps\": 3, \"median\": $((cost * 1048576 / size_kb)), \"min\": $((min * 1048576 / size_kb)), \"max\": $((max * 1048576 / size_kb)), \"size_kb\": $size_kb, \"ram_cost_kb\": $cost, \"memmap_in_ram_kb\": $expect}"
 	case $map in
 	mem) ok=$((cost * 10 >= expect * 9 && cost * 10 <= expect * 11)) ;;
 	dev) ok=$((cost * 100 < expect)) ;;

@@ -3,7 +3,7 @@
  * dax_inflight: a filesystem must not free the blocks behind a DAX page
  * while DMA into that page is still in flight.
  *
- An asynchronous O_DIRECT read (libaio) of 2 MiB from a slow device
+ * An asynchronous O_DIRECT read (libaio) of 2 MiB from a slow device
  * (dm-delay, DAXGUP_SLOW) into a MAP_SHARED mapping of a 2 MiB file on a
  * DAX filesystem pins the file's pages when it is submitted, and keeps them
  * pinned for the whole delay.  Meanwhile the test changes the file's layout:
@@ -27,10 +27,11 @@
  * An operation the filesystem does not offer (ext4 has no reflink, the
  * xfs ioctls are xfs's) is reported as SKIP with the filesystem's answer.
  *
- then syncs (so the freed blocks may be reused) and writes a pattern over
- * all the filesystem's free space (a ballast file keeps that small, so the
- * freed blocks are among it).  Correct: the layout change returns only
- * after the read completed, and when the read lands no other file changes.
+ * Once the operation returned, the test syncs (so the freed blocks may be
+ * reused) and writes a pattern over all the filesystem's free space (a
+ * ballast file keeps that small, so the freed blocks are among it).
+ * Correct: the layout change returns only after the read completed, and
+ * when the read lands no other file changes.
  * "Completed" is the read's completion event: the block layer posts it
  * before it unpins the last pages, so a layout change that waited for the
  * pages to go idle always finds it posted.  No timing is involved.

@@ -3,7 +3,7 @@
  * dax_inflight: a filesystem must not free the blocks behind a DAX page
  * while DMA into that page is still in flight.
  *
- An asynchronous O_DIRECT read (libaio) of 2 MiB from a slow device
+ * An asynchronous O_DIRECT read (libaio) of 2 MiB from a slow device
  * (dm-delay, DAXGUP_SLOW) into a MAP_SHARED mapping of a 2 MiB file on a
  * DAX filesystem pins the file's pages when it is submitted, and keeps them
  * pinned for the whole delay.  Meanwhile the test changes the file's layout:
@@ -17,21 +17,55 @@
  *   clone_onto        munmap, then FICLONERANGE of another file onto it
  *   dedupe_onto       munmap, then FIDEDUPERANGE of an equal file onto it
  *   unlink_close      munmap, unlink, close: the last reference goes
+ *   truncate_extend   munmap, then ftruncate to twice the size
+ *   clone_from        munmap, then FICLONERANGE of it onto another file
+ *   dedupe_from       munmap, then FIDEDUPERANGE of it onto an equal file
+ *   swapext           munmap, then XFS_IOC_SWAPEXT with a donor file
+ *   exchange_range    munmap, then XFS_IOC_EXCHANGE_RANGE with a donor file
+ *   umount            munmap, close, umount(2) the filesystem; mounted again
  *
- * An operation the filesystem does not offer (ext4 has no reflink) is
- * reported as SKIP with the filesystem's answer.
+ * An operation the filesystem does not offer (ext4 has no reflink, the
+ * xfs ioctls are xfs's) is reported as SKIP with the filesystem's answer.
  *
- then syncs (so the freed blocks may be reused) and writes a pattern over
- * all the filesystem's free space (a ballast file keeps that small, so the
- * freed blocks are among it).  Correct: the layout change returns only
- * after the read completed, and when the read lands no other file changes.
+ * Once the operation returned, the test syncs (so the freed blocks may be
+ * reused) and writes a pattern over all the filesystem's free space (a
+ * ballast file keeps that small, so the freed blocks are among it).
+ * Correct: the layout change returns only after the read completed, and
+ * when the read lands no other file changes.
  * "Completed" is the read's completion event: the block layer posts it
  * before it unpins the last pages, so a layout change that waited for the
  * pages to go idle always finds it posted.  No timing is involved.
+ *
+ * Some operations free nothing of the file, or give its blocks to another
+ * file of the test rather than to the free space; they get checks of their
+ * own once the read completed:
+ *
+ *   truncate_extend   the read's data is in the file itself.  Extending
+ *                     frees nothing, so it may return before the read
+ *                     completed.  The file is unmapped first: with a
+ *                     mapping, xfs and ext4 wait for the pinned pages on
+ *                     every size change, on any kernel, and the case would
+ *                     show nothing; without one, 6.12 does not look for
+ *                     busy pages, so the extension runs under the DMA.
+ *   clone_from        a clone is a snapshot: the destination, read when the
+ *                     clone returned, holds the read's data, and still does
+ *                     when the read completed.  A clone that did not wait
+ *                     shares blocks the DMA changes afterwards.
+ *   dedupe_from       the destination keeps its content.  A dedupe that did
+ *                     not wait finds both files equal and shares the blocks
+ *                     the DMA then changes; one that waited finds them
+ *                     different and shares nothing.
+ *   swapext,          the donor, which now owns the file's old blocks, is
+ *   exchange_range    overwritten with a fresh pattern as soon as the
+ *                     exchange returned; the pattern must still be there
+ *                     when the read completed.
+ *   umount            the filesystem is mounted again at once; when the
+ *                     read completed, the file holds its data.
  * Cases that are a known bug of the kernel under test (DAXGUP_KERNEL) are
  * reported as XFAIL with the bug named, never as a pass.
  */
 #include <libaio.h>
+#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
@@ -43,8 +77,73 @@
 
 enum layout_op {
 	OP_TRUNCATE_MAPPED, OP_TRUNCATE, OP_PUNCH, OP_COLLAPSE, OP_INSERT,
-	OP_ZERO, OP_CLONE_DEST, OP_DEDUPE_DEST, OP_UNLINK_CLOSE, NR_OPS
+	OP_ZERO, OP_CLONE_DEST, OP_DEDUPE_DEST, OP_UNLINK_CLOSE, OP_TRUNCATE_EXTEND,
+	OP_CLONE_SRC, OP_DEDUPE_SRC, OP_SWAPEXT, OP_EXCHANGE, OP_UMOUNT, NR_OPS
 };
+
+/* Pattern seeds: what the read carries, the victim before it, the others. */
+#define SEED_READ	0xd7a
+#define SEED_VICTIM	0xf11e
+#define SEED_PEER	0xc10e
+#define SEED_FRESH	0x5a9
+#define SEED_REUSE	0x6e3
+
+/* From fs/xfs/libxfs/xfs_fs.h: the installed headers may lack them. */
+struct daxgup_xfs_bstime {
+	__kernel_long_t tv_sec;
+	__s32 tv_nsec;
+};
+
+struct daxgup_xfs_bstat {
+	__u64 bs_ino;
+	__u16 bs_mode;
+	__u16 bs_nlink;
+	__u32 bs_uid;
+	__u32 bs_gid;
+	__u32 bs_rdev;
+	__s32 bs_blksize;
+	__s64 bs_size;
+	struct daxgup_xfs_bstime bs_atime;
+	struct daxgup_xfs_bstime bs_mtime;
+	struct daxgup_xfs_bstime bs_ctime;
+	int64_t bs_blocks;
+	__u32 bs_xflags;
+	__s32 bs_extsize;
+	__s32 bs_extents;
+	__u32 bs_gen;
+	__u16 bs_projid_lo;
+	__u16 bs_forkoff;
+	__u16 bs_projid_hi;
+	uint16_t bs_sick;
+	uint16_t bs_checked;
+	unsigned char bs_pad[2];
+	__u32 bs_cowextsize;
+	__u32 bs_dmevmask;
+	__u16 bs_dmstate;
+	__u16 bs_aextents;
+};
+
+struct daxgup_xfs_swapext {
+	int64_t sx_version;
+	int64_t sx_fdtarget;
+	int64_t sx_fdtmp;
+	int64_t sx_offset;
+	int64_t sx_length;
+	char sx_pad[16];
+	struct daxgup_xfs_bstat sx_stat;
+};
+
+struct daxgup_xfs_exchange_range {
+	__s32 file1_fd;
+	__u32 pad;
+	__u64 file1_offset;
+	__u64 file2_offset;
+	__u64 length;
+	__u64 flags;
+};
+
+#define DAXGUP_XFS_IOC_SWAPEXT		_IOWR('X', 109, struct daxgup_xfs_swapext)
+#define DAXGUP_XFS_IOC_EXCHANGE_RANGE	_IOW('X', 129, struct daxgup_xfs_exchange_range)
 
 #define UNMAPPED_BUG \
 	"6.12: dax_layout_busy_page_range() skips unmapped files, blocks freed under DMA"
@@ -52,26 +151,36 @@ enum layout_op {
 static const struct {
 	const char *name;
 	bool unmap_first;
+	/* nothing is freed or moved: returning before the read completed is fine */
+	bool may_return_early;
 	/* kernels on which this case shows a known bug, and which */
 	const char *broken_on;
 	const char *bug;
 } ops[NR_OPS] = {
-	[OP_TRUNCATE_MAPPED] = { "truncate_mapped", false, "", "" },
-	[OP_TRUNCATE] = { "truncate", true, "stock base", UNMAPPED_BUG },
-	[OP_PUNCH] = { "punch", true, "stock base", UNMAPPED_BUG },
-	[OP_COLLAPSE] = { "collapse_range", true, "stock base", UNMAPPED_BUG },
-	[OP_INSERT] = { "insert_range", true, "stock base", UNMAPPED_BUG },
-	[OP_ZERO] = { "zero_range", true, "stock base", UNMAPPED_BUG },
-	[OP_CLONE_DEST] = { "clone_onto", true, "stock base", UNMAPPED_BUG },
-	[OP_DEDUPE_DEST] = { "dedupe_onto", true, "stock base", UNMAPPED_BUG },
-	[OP_UNLINK_CLOSE] = { "unlink_close", true, "stock base",
+	[OP_TRUNCATE_MAPPED] = { "truncate_mapped", false, false, "", "" },
+	[OP_TRUNCATE] = { "truncate", true, false, "stock base", UNMAPPED_BUG },
+	[OP_PUNCH] = { "punch", true, false, "stock base", UNMAPPED_BUG },
+	[OP_COLLAPSE] = { "collapse_range", true, false, "stock base", UNMAPPED_BUG },
+	[OP_INSERT] = { "insert_range", true, false, "stock base", UNMAPPED_BUG },
+	[OP_ZERO] = { "zero_range", true, false, "stock base", UNMAPPED_BUG },
+	[OP_CLONE_DEST] = { "clone_onto", true, false, "stock base", UNMAPPED_BUG },
+	[OP_DEDUPE_DEST] = { "dedupe_onto", true, false, "stock base", UNMAPPED_BUG },
+	[OP_UNLINK_CLOSE] = { "unlink_close", true, false, "stock base",
 		"6.12: inode eviction frees DAX blocks without waiting for pinned pages" },
+	[OP_TRUNCATE_EXTEND] = { "truncate_extend", true, true, "", "" },
+	[OP_CLONE_SRC] = { "clone_from", true, false, "stock base", UNMAPPED_BUG },
+	[OP_DEDUPE_SRC] = { "dedupe_from", true, false, "stock base", UNMAPPED_BUG },
+	[OP_SWAPEXT] = { "swapext", true, false, "stock base",
+		"6.12: XFS_IOC_SWAPEXT swaps extents without waiting for pinned DAX pages" },
+	[OP_EXCHANGE] = { "exchange_range", true, false, "", "" },
+	[OP_UMOUNT] = { "umount", true, false, "stock base",
+		"6.12: inode eviction drops pinned DAX entries without waiting for them" },
 };
 
 /* FICLONERANGE or FIDEDUPERANGE of all of @src onto @dst; 0 or -1. */
-static int remap_onto(int op, int src, int dst)
+static int remap_onto(bool clone, int src, int dst)
 {
-	struct file_clone_range clone = { .src_fd = src, .src_length = VICTIM_LEN };
+	struct file_clone_range cr = { .src_fd = src, .src_length = VICTIM_LEN };
 	struct {
 		struct file_dedupe_range r;
 		struct file_dedupe_range_info info;
@@ -80,13 +189,13 @@ static int remap_onto(int op, int src, int dst)
 		.info = { .dest_fd = dst },
 	};
 
-	if (op == OP_CLONE_DEST)
-		return ioctl(dst, FICLONERANGE, &clone);
+	if (clone)
+		return ioctl(dst, FICLONERANGE, &cr);
 	if (ioctl(src, FIDEDUPERANGE, &dd))
 		return -1;
 	/*
 	 * A filesystem that waited for the DMA before comparing finds the
-	 * victim changed and shares nothing: that is correct too.
+	 * files different and shares nothing: that is correct too.
 	 */
 	if (dd.info.status == FILE_DEDUPE_RANGE_DIFFERS)
 		return 0;
@@ -122,14 +231,14 @@ static bool known_bug(int op)
 	return false;
 }
 
-/* Fill @path with @len bytes of pattern @seed; 0 or -errno. */
-static int write_file(const char *path, size_t len, uint32_t seed)
+/* Write @len bytes of pattern @seed over @path, opened with @flags; 0 or -errno. */
+static int fill_file(const char *path, size_t len, uint32_t seed, int flags)
 {
 	size_t chunk = SZ_2M, off;
 	void *buf = anon_buf(chunk);
 	int fd, ret = 0;
 
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fd = open(path, O_RDWR | flags, 0600);
 	if (fd < 0 || !buf) {
 		ret = -errno;
 		goto out;
@@ -148,6 +257,12 @@ out:
 		close(fd);
 	free(buf);
 	return ret;
+}
+
+/* A new file @path of @len bytes of pattern @seed; 0 or -errno. */
+static int write_file(const char *path, size_t len, uint32_t seed)
+{
+	return fill_file(path, len, seed, O_CREAT | O_TRUNC);
 }
 
 /* Offset of the first chunk of @path that lost its pattern, or -1. */
@@ -171,18 +286,150 @@ static long check_file(const char *path, size_t len, uint32_t seed)
 	return bad;
 }
 
+/* The first VICTIM_LEN bytes of @path into @buf; 0 or -errno. */
+static int read_head(const char *path, void *buf)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, VICTIM_LEN, 0);
+	close(fd);
+	return n == (ssize_t)VICTIM_LEN ? 0 : (n < 0 ? -errno : -EIO);
+}
+
+/* What a buffer that is not the expected pattern holds instead. */
+static const char *head_is(const void *buf)
+{
+	if (check_pattern(buf, VICTIM_LEN, SEED_READ) < 0)
+		return "the read's data";
+	if (check_pattern(buf, VICTIM_LEN, SEED_VICTIM) < 0)
+		return "the file's data from before the read";
+	if (check_pattern(buf, VICTIM_LEN, SEED_PEER) < 0)
+		return "its own data from before the operation";
+	return "something else";
+}
+
+/* XFS_IOC_SWAPEXT of all of @target with @donor, of the same size; 0 or -1. */
+static int swapext(int target, int donor)
+{
+	struct daxgup_xfs_swapext sx = {
+		.sx_fdtarget = target,
+		.sx_fdtmp = donor,
+		.sx_length = VICTIM_LEN,
+	};
+	struct stat st;
+
+	/*
+	 * xfs swaps only if the target's times are those passed in: the
+	 * pinning write faults of the read updated them, so take them now.
+	 */
+	if (fstat(target, &st))
+		return -1;
+	sx.sx_stat.bs_mtime.tv_sec = st.st_mtim.tv_sec;
+	sx.sx_stat.bs_mtime.tv_nsec = st.st_mtim.tv_nsec;
+	sx.sx_stat.bs_ctime.tv_sec = st.st_ctim.tv_sec;
+	sx.sx_stat.bs_ctime.tv_nsec = st.st_ctim.tv_nsec;
+	return ioctl(target, DAXGUP_XFS_IOC_SWAPEXT, &sx);
+}
+
+/* XFS_IOC_EXCHANGE_RANGE of all of @file2 with @file1; 0 or -1. */
+static int exchange_range(int file2, int file1)
+{
+	struct daxgup_xfs_exchange_range xr = {
+		.file1_fd = file1,
+		.length = VICTIM_LEN,
+	};
+
+	return ioctl(file2, DAXGUP_XFS_IOC_EXCHANGE_RANGE, &xr);
+}
+
+/* Mount @m again, as the lab mounted it; 0 or -1. */
+static int mount_again(const struct dax_mount *m)
+{
+	char dev[64];
+
+	snprintf(dev, sizeof(dev), "/dev/%s", m->dev);
+	return mount(dev, m->dir, m->fs, 0, "dax=always");
+}
+
+/*
+ * The checks of operations that give the file's blocks to no stranger,
+ * once the read completed: see the top of this file.  @snap is the other
+ * file's content as the operation returned.  Fills @why on failure.
+ */
+static void check_own_files(int op, const char *victim, const char *peer, const void *snap,
+			    void *buf, char *why, size_t whylen)
+{
+	const char *what = ops[op].name;
+	long bad;
+	int ret;
+
+	switch (op) {
+	case OP_CLONE_SRC:
+		ret = read_head(peer, buf);
+		if (ret) {
+			snprintf(why, whylen, "reading the clone: %s", strerror(-ret));
+		} else if (memcmp(buf, snap, VICTIM_LEN)) {
+			snprintf(why, whylen,
+				 "the clone changed after FICLONERANGE returned: it held %s, now %s",
+				 head_is(snap), head_is(buf));
+		} else if ((bad = check_pattern(snap, VICTIM_LEN, SEED_READ)) >= 0) {
+			snprintf(why, whylen,
+				 "the clone holds %s, not the source's data after the read (byte %ld)",
+				 head_is(snap), bad);
+		}
+		break;
+	case OP_DEDUPE_SRC:
+		ret = read_head(peer, buf);
+		if (ret)
+			snprintf(why, whylen, "reading the dedupe's destination: %s", strerror(-ret));
+		else if ((bad = check_pattern(buf, VICTIM_LEN, SEED_VICTIM)) >= 0)
+			snprintf(why, whylen,
+				 "FIDEDUPERANGE changed its destination: at byte %ld, it holds %s",
+				 bad, head_is(buf));
+		break;
+	case OP_SWAPEXT:
+	case OP_EXCHANGE:
+		ret = read_head(peer, buf);
+		if (ret)
+			snprintf(why, whylen, "reading the donor: %s", strerror(-ret));
+		else if ((bad = check_pattern(buf, VICTIM_LEN, SEED_FRESH)) >= 0)
+			snprintf(why, whylen,
+				 "the pattern written to the donor after %s returned was overwritten at byte %ld, by %s: the read landed in the blocks the donor took",
+				 what, bad, head_is(buf));
+		return;
+	case OP_TRUNCATE_EXTEND:
+	case OP_UMOUNT:
+		break;
+	default:
+		return;
+	}
+	if (why[0])
+		return;
+	/* The read's data is in the file it was read into. */
+	ret = read_head(victim, buf);
+	if (ret)
+		snprintf(why, whylen, "reading the file after %s: %s", what, strerror(-ret));
+	else if ((bad = check_pattern(buf, VICTIM_LEN, SEED_READ)) >= 0)
+		snprintf(why, whylen, "after %s, the file holds %s, not the read's (byte %ld)",
+			 what, head_is(buf), bad);
+}
+
 static void run_case(const struct dax_mount *m, int op, const char *slow, int iter)
 {
-	char name[512], victim[512], ballast[512], reuse[512], source[512];
-	char why[200] = "", unsupported[200] = "";
+	char name[512], victim[512], ballast[512], reuse[512], peer[512];
+	char why[300] = "", unsupported[200] = "";
 	struct iocb cb, *cbs[1] = { &cb };
 	io_context_t ctx = 0;
 	struct io_event ev;
-	bool submitted = false, reaped = false, waited;
+	bool submitted = false, reaped = false, unmounted = false, waited;
 	struct statvfs sv;
 	size_t reuse_len = 0;
-	void *map = NULL, *pat = anon_buf(VICTIM_LEN);
-	int fd = -1, sfd = -1, srcfd = -1, ret;
+	void *map = NULL, *pat = anon_buf(VICTIM_LEN), *snap = anon_buf(VICTIM_LEN);
+	uint32_t peer_seed = 0;
+	int fd = -1, sfd = -1, pfd = -1, ret;
 	long bad;
 
 	snprintf(name, sizeof(name), "%s/%s/%s: %s while O_DIRECT DMA into its DAX pages is in flight (#%d)",
@@ -190,10 +437,14 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 	snprintf(victim, sizeof(victim), "%s/inflight-victim", m->dir);
 	snprintf(ballast, sizeof(ballast), "%s/inflight-ballast", m->dir);
 	snprintf(reuse, sizeof(reuse), "%s/inflight-reuse", m->dir);
-	snprintf(source, sizeof(source), "%s/inflight-source", m->dir);
+	snprintf(peer, sizeof(peer), "%s/inflight-peer", m->dir);
 
+	if (!pat || !snap) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto out;
+	}
 	/* The slow device holds what the read will carry. */
-	fill_pattern(pat, VICTIM_LEN, 0xd7a);
+	fill_pattern(pat, VICTIM_LEN, SEED_READ);
 	ret = direct_pwrite(slow, pat, VICTIM_LEN, 0);
 	if (ret) {
 		snprintf(why, sizeof(why), "writing %s: %s", slow, strerror(-ret));
@@ -210,18 +461,31 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		goto out;
 	}
 	close(fd);
-	ret = write_file(victim, VICTIM_LEN, 0xf11e);
+	ret = write_file(victim, VICTIM_LEN, SEED_VICTIM);
 	fd = open(victim, O_RDWR);
 	if (ret || fd < 0) {
 		snprintf(why, sizeof(why), "victim: %s", strerror(ret ? -ret : errno));
 		goto out;
 	}
-	if (op == OP_CLONE_DEST || op == OP_DEDUPE_DEST) {
+	/* The other file of the operation, if it has one. */
+	switch (op) {
+	case OP_CLONE_DEST:
+	case OP_DEDUPE_DEST:
+	case OP_DEDUPE_SRC:
 		/* Same content as the victim, so that dedupe agrees to share. */
-		ret = write_file(source, VICTIM_LEN, 0xf11e);
-		srcfd = open(source, O_RDONLY);
-		if (ret || srcfd < 0) {
-			snprintf(why, sizeof(why), "source: %s", strerror(ret ? -ret : errno));
+		peer_seed = SEED_VICTIM;
+		break;
+	case OP_CLONE_SRC:
+	case OP_SWAPEXT:
+	case OP_EXCHANGE:
+		peer_seed = SEED_PEER;
+		break;
+	}
+	if (peer_seed) {
+		ret = write_file(peer, VICTIM_LEN, peer_seed);
+		pfd = open(peer, O_RDWR);
+		if (ret || pfd < 0) {
+			snprintf(why, sizeof(why), "%s: %s", peer, strerror(ret ? -ret : errno));
 			goto out;
 		}
 	}
@@ -266,7 +530,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		break;
 	case OP_CLONE_DEST:
 	case OP_DEDUPE_DEST:
-		ret = remap_onto(op, srcfd, fd);
+		ret = remap_onto(op == OP_CLONE_DEST, pfd, fd);
 		break;
 	case OP_UNLINK_CLOSE:
 		ret = unlink(victim);
@@ -274,22 +538,65 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 			ret = close(fd);
 		fd = -1;
 		break;
+	case OP_TRUNCATE_EXTEND:
+		ret = ftruncate(fd, 2 * VICTIM_LEN);
+		break;
+	case OP_CLONE_SRC:
+	case OP_DEDUPE_SRC:
+		ret = remap_onto(op == OP_CLONE_SRC, fd, pfd);
+		break;
+	case OP_SWAPEXT:
+		ret = swapext(fd, pfd);
+		break;
+	case OP_EXCHANGE:
+		ret = exchange_range(fd, pfd);
+		break;
+	case OP_UMOUNT:
+		ret = close(fd);
+		fd = -1;
+		if (!ret)
+			ret = umount(m->dir);
+		unmounted = !ret;
+		break;
 	}
 	waited = read_done(ctx, &ev, &reaped);
-	if (ret && (errno == EOPNOTSUPP || errno == EINVAL)) {
-		snprintf(unsupported, sizeof(unsupported), "%s on %s: %s", ops[op].name,
-			 m->fs, strerror(errno));
+	if (unmounted) {
+		/* At once: the filesystem is back even if this case fails. */
+		if (mount_again(m)) {
+			snprintf(why, sizeof(why), "mounting %s again on %s: %s", m->dev, m->dir,
+				 strerror(errno));
+			goto out;
+		}
+		unmounted = false;
+	}
+	if (ret && op != OP_UMOUNT &&
+	    (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOTTY)) {
+		snprintf(unsupported, sizeof(unsupported), "%s on %s: %s%s", ops[op].name,
+			 m->fs, strerror(errno), op == OP_EXCHANGE && errno == EOPNOTSUPP ?
+			 " (no exchange-range feature: mkfs.xfs -i exchange=1)" : "");
 		goto out;
 	}
 	if (ret) {
 		snprintf(why, sizeof(why), "%s: %s", ops[op].name, strerror(errno));
 		goto out;
 	}
+	/* Before the read lands: what the other file holds, or gets. */
+	if (op == OP_CLONE_SRC && pread(pfd, snap, VICTIM_LEN, 0) != (ssize_t)VICTIM_LEN) {
+		snprintf(why, sizeof(why), "reading the clone: %s", strerror(errno));
+		goto out;
+	}
+	if (op == OP_SWAPEXT || op == OP_EXCHANGE) {
+		ret = fill_file(peer, VICTIM_LEN, SEED_FRESH, 0);
+		if (ret) {
+			snprintf(why, sizeof(why), "writing the donor: %s", strerror(-ret));
+			goto out;
+		}
+	}
 	/* Commit the freeing, then hand every free block to another file. */
 	sync();
 	if (!statvfs(m->dir, &sv))
 		reuse_len = ((size_t)sv.f_bavail * sv.f_frsize - SZ_2M) & ~(SZ_2M - 1);
-	ret = write_file(reuse, reuse_len, 0x6e3);
+	ret = write_file(reuse, reuse_len, SEED_REUSE);
 	if (ret) {
 		snprintf(why, sizeof(why), "filling free space: %s", strerror(-ret));
 		goto out;
@@ -302,32 +609,44 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 			 reaped ? strerror(-(long)ev.res) : "no completion");
 		goto out;
 	}
-	bad = check_file(reuse, reuse_len, 0x6e3);
-	if (bad >= 0)
+	bad = check_file(reuse, reuse_len, SEED_REUSE);
+	if (bad >= 0) {
 		snprintf(why, sizeof(why),
 			 "data of the in-flight read landed in another file (at %ld MiB of it)%s",
 			 bad >> 20, waited ? "" : "; the layout change did not wait");
-	else if (!waited)
+		goto out;
+	}
+	check_own_files(op, victim, peer, snap, pat, why, sizeof(why));
+	if (why[0] && !waited && !ops[op].may_return_early)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			 "; %s returned while the DMA was still in flight", ops[op].name);
+	else if (!waited && !ops[op].may_return_early)
 		snprintf(why, sizeof(why), "%s returned while the DMA was still in flight",
 			 ops[op].name);
+	else if (!waited && !why[0])
+		ksft_print_msg("%s returned before the read completed: allowed, it freed nothing\n",
+			       ops[op].name);
 out:
 	if (submitted && !reaped)
 		io_getevents(ctx, 1, 1, &ev, NULL);
 	if (ctx)
 		io_destroy(ctx);
+	if (unmounted && mount_again(m))
+		ksft_print_msg("mounting %s again on %s: %s\n", m->dev, m->dir, strerror(errno));
 	if (map)
 		munmap(map, VICTIM_LEN);
 	if (sfd >= 0)
 		close(sfd);
 	if (fd >= 0)
 		close(fd);
-	if (srcfd >= 0)
-		close(srcfd);
+	if (pfd >= 0)
+		close(pfd);
 	unlink(victim);
 	unlink(ballast);
 	unlink(reuse);
-	unlink(source);
+	unlink(peer);
 	free(pat);
+	free(snap);
 	if (unsupported[0]) {
 		ksft_test_result_skip("%s: %s\n", name, unsupported);
 	} else if (!why[0]) {

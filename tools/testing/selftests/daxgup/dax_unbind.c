@@ -7,8 +7,9 @@
  * and DAXGUP_UNBIND_MAP), and for each iteration, with
  *   A: a MAP_SHARED mapping of a file, the buffer of an O_DIRECT read from a
  *      slow device (dm-delay, DAXGUP_SLOW) that is in flight,
- *   B: a mapping of a second file, touched, held by a child process,
- *   C: a mapping of a third file, touched, held by another child,
+ *   B: a mapping of a second file, touched by two child processes (each
+ *      maps the pages into its own page tables before the removal),
+ *   C: a mapping of a third file, touched, held by a third child,
  * the device goes away: its pfn device is unbound from the pmem driver
  * (what ndctl disable-namespace does), or its region is unbound from
  * nd_region (what ndctl disable-region does); iterations alternate.
@@ -17,7 +18,7 @@
  *              is posted, and the read completed in full;
  *   revoked    touching B afterwards raises SIGBUS: it does not reach the
  *              departed device's memory;
- *   new-pin    an O_DIRECT read into A afterwards fails (GUP returns an
+ *   new-pin    an O_DIRECT read into B afterwards fails (GUP returns an
  *              error): it neither succeeds nor hangs;
  *   exit       C's owner can munmap and exit afterwards;
  *   ndctl      before the first removal: ndctl disable-namespace and
@@ -173,15 +174,29 @@ static void count_sigbus(void)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
-/* A child that waits for a byte on @fd, then runs @fn on @map. */
-static pid_t spawn(int fd, void (*fn)(void *), void *map)
+/*
+ * A child that maps @map's pages itself (a child inherits the mapping but
+ * not its page table entries, and a fresh fault after the removal would
+ * fail whatever the kernel does with existing ones), says so on @ready,
+ * waits for a byte on @go, then runs @fn on @map.
+ */
+static pid_t spawn(int ready, int go, void (*fn)(void *), void *map)
 {
+	volatile uint8_t *p = map;
 	pid_t pid = fork();
+	ssize_t n;
 	char c;
 
 	if (pid)
 		return pid;
-	if (read(fd, &c, 1) != 1)
+	(void)p[0];
+	(void)p[LEN - 1];
+	if (write(ready, "r", 1) != 1)
+		_exit(3);
+	do
+		n = read(go, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
 		_exit(3);
 	fn(map);
 	_exit(0);
@@ -306,7 +321,7 @@ static void one_removal(struct target *t, int iter, bool region, struct outcome 
 	void *map[3], *pat = anon_buf(LEN);
 	pid_t toucher, exiter, remover, pinner;
 	bool reaped = false, early = false;
-	int fd[3], sfd, go[2], i, status = 0, rstatus = 0;
+	int fd[3], sfd, go[2], ready[2], i, status = 0, rstatus = 0;
 	io_context_t ctx = 0;
 	struct io_event ev;
 
@@ -323,10 +338,14 @@ static void one_removal(struct target *t, int iter, bool region, struct outcome 
 			ksft_exit_fail_msg("mmap %s: %s\n", file[i], strerror(errno));
 		memset(map[i], 0x5a, LEN);
 	}
-	if (pipe(go))
+	if (pipe(go) || pipe(ready))
 		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
-	toucher = spawn(go[0], touch_after, map[1]);
-	exiter = spawn(go[0], unmap_and_exit, map[2]);
+	toucher = spawn(ready[1], go[0], touch_after, map[1]);
+	pinner = spawn(ready[1], go[0], pin_after, map[1]);
+	exiter = spawn(ready[1], go[0], unmap_and_exit, map[2]);
+	for (i = 0; i < 3; i++)
+		if (read(ready[0], msg, 1) != 1)
+			ksft_exit_fail_msg("a child did not map its pages\n");
 
 	sfd = open(slow, O_RDONLY | O_DIRECT);
 	if (sfd < 0 || io_setup(1, &ctx))
@@ -367,7 +386,7 @@ static void one_removal(struct target *t, int iter, bool region, struct outcome 
 		fail(o, INFLIGHT, iter, "the read failed: %s", msg);
 
 	/* The device is gone: its mappings must be too. */
-	if (write(go[1], "gg", 2) != 2)
+	if (write(go[1], "ggg", 3) != 3)
 		ksft_exit_fail_msg("pipe write: %s\n", strerror(errno));
 	status = wait_child(toucher);
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
@@ -377,9 +396,6 @@ static void one_removal(struct target *t, int iter, bool region, struct outcome 
 	else if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGBUS)
 		fail(o, REVOKED, iter, "the toucher ended with status %s", (snprintf(msg, sizeof(msg), "%#x", status), msg));
 
-	pinner = fork();
-	if (!pinner)
-		pin_after(map[0]);
 	status = wait_child(pinner);
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
 		fail(o, NEWPIN, iter, "the O_DIRECT read into the mapping hung for 30 s%s", "");
@@ -405,6 +421,8 @@ static void one_removal(struct target *t, int iter, bool region, struct outcome 
 	close(sfd);
 	close(go[0]);
 	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
 	free(pat);
 	restore(t, region);
 }

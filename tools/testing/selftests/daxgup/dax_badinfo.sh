@@ -34,8 +34,8 @@ unbind_ns() {
 	echo 0 >"$nd/devices/$ns/force_raw"
 }
 wait_dev() {
-	local i
-	for i in $(seq 50); do
+
+	for _ in $(seq 50); do
 		[ -b "/dev/$dev" ] && return 0
 		sleep 0.1
 	done

@@ -34,8 +34,8 @@ print("%.1f %.1f %.1f" % (statistics.median(v), min(v), max(v)))' "$@"
 pfn_of() { basename "$(readlink "/sys/block/$1/device")"; }
 
 wait_blockdev() {
-	local i
-	for i in $(seq 100); do
+
+	for _ in $(seq 100); do
 		[ -b "/dev/$1" ] && return 0
 		sleep 0.1
 	done
@@ -55,7 +55,7 @@ for m in $mounts; do
 			echo "ok $n # SKIP $fs/$map/$drv: unbind under a mounted filesystem: 6.12 without the series crashes at the unmount after it (DAX entries outlive the memmap)"
 			continue
 		fi
-		for r in $(seq "$reps"); do
+		for _ in $(seq "$reps"); do
 			if [ $mode = mounted ]; then
 				xfs_io -f -c "truncate 64m" -c "mmap -rw 0 64m" \
 					-c "mwrite -S 0x5a 0 64m" -c "munmap" "$mnt/unbind-bench" >/dev/null ||

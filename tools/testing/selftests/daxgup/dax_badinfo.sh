@@ -34,7 +34,6 @@ unbind_ns() {
 	echo 0 >"$nd/devices/$ns/force_raw"
 }
 wait_dev() {
-
 	for _ in $(seq 50); do
 		[ -b "/dev/$dev" ] && return 0
 		sleep 0.1

@@ -34,7 +34,6 @@ print("%.1f %.1f %.1f" % (statistics.median(v), min(v), max(v)))' "$@"
 pfn_of() { basename "$(readlink "/sys/block/$1/device")"; }
 
 wait_blockdev() {
-
 	for _ in $(seq 100); do
 		[ -b "/dev/$1" ] && return 0
 		sleep 0.1

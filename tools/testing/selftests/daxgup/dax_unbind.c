@@ -175,9 +175,10 @@ static void count_sigbus(void)
 }
 
 /*
- * A child that maps @map's pages itself (a child inherits the mapping but
- * not its page table entries, and a fresh fault after the removal would
- * fail whatever the kernel does with existing ones), says so on @ready,
+ * A child that maps @map's pages itself, writable (a child inherits the
+ * mapping but not its page table entries, and a fresh fault after the
+ * removal would fail whatever the kernel does with existing ones, as would
+ * a write fault on a read-only entry), says so on @ready,
  * waits for a byte on @go, then runs @fn on @map.
  */
 static pid_t spawn(int ready, int go, void (*fn)(void *), void *map)
@@ -189,8 +190,9 @@ static pid_t spawn(int ready, int go, void (*fn)(void *), void *map)
 
 	if (pid)
 		return pid;
-	(void)p[0];
-	(void)p[LEN - 1];
+	/* Written, so the entries are writable: O_DIRECT reads need that. */
+	p[0] = p[0];
+	p[LEN - 1] = p[LEN - 1];
 	if (write(ready, "r", 1) != 1)
 		_exit(3);
 	do

@@ -32,9 +32,9 @@
  * this test in a boot of its own and reports that crash as the known bug.
  * Without the series no filesystem revokes the mappings (xfs does, only
  * with rmapbt), so "revoked" is a known bug on stock and base with any
- * driver: reported as XFAIL there, never as a pass.  A new pin fails there
- * too: the removal's sync write-protects the entries, and the write fault
- * GUP then takes fails on the shut-down filesystem.
+ * driver: reported as XFAIL there, never as a pass.  A new pin was seen to
+ * fail there as well (with daxgup_pmem; nd_pmem crashes before), so it is
+ * held to that everywhere.
  */
 #include <libaio.h>
 #include <limits.h>

@@ -6,14 +6,17 @@
 # run the plan in RESULTS_DIR/plan inside it (scripts/lab/guest/run.sh).
 # Watches RESULTS_DIR/progress and kills a guest that stops making progress:
 # BOOT_TIMEOUT to reach userspace, SETUP_TIMEOUT for the namespaces and
-# mounts, and each test's own timeout (plus a minute of grace).
+# mounts, and each test's own timeout (plus a minute of grace), all times
+# TIMEOUT_SCALE (4 for a VARIANT kernel, else 1).
 # Exit: 0 when the guest finished the plan, 1 otherwise (see RESULTS_DIR).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 res=$1
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
-SETUP_TIMEOUT=${SETUP_TIMEOUT:-300}
+# A debug kernel (KASAN, lockdep) runs several times slower under TCG.
+TIMEOUT_SCALE=${TIMEOUT_SCALE:-$([ -n "$VARIANT" ] && echo 4 || echo 1)}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-$((300 * TIMEOUT_SCALE))}
+SETUP_TIMEOUT=${SETUP_TIMEOUT:-$((300 * TIMEOUT_SCALE))}
 NVDIMM_SIZE=${NVDIMM_SIZE:-1G}
 NVDIMMS=${NVDIMMS:-2}
 GUEST_MEM=${GUEST_MEM:-2G}

@@ -32,7 +32,7 @@ echo /run/daxgup/bin/modprobe >/proc/sys/kernel/modprobe
 export PATH=/run/daxgup/bin:$PATH
 # shellcheck source=/dev/null
 . "$results/env"
-export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER DAXGUP_MODULE
+export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER DAXGUP_MODULE DAXGUP_TIMEOUT_SCALE
 # make bench REPS=N RUNTIME=S: unset when empty, so each benchmark's default holds.
 [ -n "${DAXGUP_BENCH_REPS:-}" ] && export DAXGUP_BENCH_REPS || unset DAXGUP_BENCH_REPS
 [ -n "${DAXGUP_BENCH_RUNTIME:-}" ] && export DAXGUP_BENCH_RUNTIME || unset DAXGUP_BENCH_RUNTIME
@@ -58,7 +58,7 @@ report_re='WARNING:|BUG:|Oops|KASAN:|UBSAN:|possible circular locking|possible r
 
 while read -r name timeout cmd; do
 	case $name in ''|'#'*) continue ;; esac
-	timeout=${timeout%!}
+	timeout=$((${timeout%!} * ${DAXGUP_TIMEOUT_SCALE:-1}))
 	allow=/run/daxgup/allow.$name
 	rm -f "$allow"
 	echo "daxgup: start $name" >/dev/kmsg

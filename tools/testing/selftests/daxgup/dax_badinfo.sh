@@ -16,6 +16,7 @@
 # nd_pmem serves such a namespace raw (libnvdimm treats an invalid info
 # block as none): for it, step 3 is reported as SKIP with that behaviour.
 . /run/daxgup/env
+. "$(dirname "$0")/lib.sh"
 set -u
 echo "TAP version 13"
 echo "1..3"
@@ -33,13 +34,6 @@ unbind_ns() {
 	[ ! -e "$nd/devices/$ns/driver" ] || echo "$ns" >"$nd/drivers/$drv/unbind"
 	echo 0 >"$nd/devices/$ns/force_raw"
 }
-wait_dev() {
-	for _ in $(seq 50); do
-		[ -b "/dev/$dev" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # 1. a file to find again
 xfs_io -f -c "pwrite -q -S 0x6b 0 1m" -c fsync "$mnt/badinfo-keep" || bail "writing $mnt/badinfo-keep"
@@ -50,7 +44,7 @@ umount "$mnt" || bail "umount $mnt"
 echo "$pfn" >"$nd/drivers/$drv/unbind" || bail "unbind $pfn"
 echo "" >"$nd/devices/$pfn/namespace" || bail "cannot release $ns from $pfn"
 echo 1 >"$nd/devices/$ns/force_raw"
-echo "$ns" >"$nd/drivers/$drv/bind" && wait_dev || bail "$ns does not come up raw"
+echo "$ns" >"$nd/drivers/$drv/bind" && wait_blockdev "$dev" || bail "$ns does not come up raw"
 dd if="/dev/$dev" of="$save" bs=4096 skip=1 count=1 iflag=direct status=none || bail "reading the info block"
 [ "$(head -c 15 "$save")" = NVDIMM_PFN_INFO ] || bail "no fsdax info block at 4 KiB of $ns"
 # byte 64 lies inside the checksummed block, past the signature
@@ -82,13 +76,13 @@ fi
 # 4. restore the block and the filesystem
 unbind_ns
 echo 1 >"$nd/devices/$ns/force_raw"
-echo "$ns" >"$nd/drivers/$drv/bind" && wait_dev || bail "$ns does not come up raw to be repaired"
+echo "$ns" >"$nd/drivers/$drv/bind" && wait_blockdev "$dev" || bail "$ns does not come up raw to be repaired"
 dd if="$save" of="/dev/$dev" bs=4096 seek=1 conv=notrunc,fsync oflag=direct status=none || bail "restoring the info block"
 echo "$ns" >"$nd/drivers/$drv/unbind"
 echo 0 >"$nd/devices/$ns/force_raw"
 echo "$ns" >"$nd/drivers/$drv/bind" 2>/dev/null
 ok=0
-if wait_dev && mount -t "$fs" -o dax=always "/dev/$dev" "$mnt" &&
+if wait_blockdev "$dev" && mount -t "$fs" -o dax=always "/dev/$dev" "$mnt" &&
    [ "$(md5sum <"$mnt/badinfo-keep")" = "$sum" ] &&
    grep -q "^/dev/$dev $mnt .*dax=always" /proc/mounts; then
 	ok=1

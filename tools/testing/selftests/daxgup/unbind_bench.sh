@@ -15,6 +15,7 @@
 # median with min and max, one "# json:" line each.  Leaves the mounts as
 # it found them.
 . /run/daxgup/env
+. "$(dirname "$0")/lib.sh"
 set -u
 reps=${DAXGUP_BENCH_REPS:-5}
 mounts=$(echo "$DAXGUP_MOUNTS" | cut -d' ' -f1-2)
@@ -33,13 +34,6 @@ print("%.1f %.1f %.1f" % (statistics.median(v), min(v), max(v)))' "$@"
 # The pfn device behind a block device, and the driver bound to it.
 pfn_of() { basename "$(readlink "/sys/block/$1/device")"; }
 
-wait_blockdev() {
-	for _ in $(seq 100); do
-		[ -b "/dev/$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 n=0
 for m in $mounts; do

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shell helpers shared by the daxgup selftests that run in the guest.
+
+# wait_blockdev NAME: wait up to 10 s for /dev/NAME to appear; 0 if it did.
+wait_blockdev() {
+	for _ in $(seq 100); do
+		[ -b "/dev/$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

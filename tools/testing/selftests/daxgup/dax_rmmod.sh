@@ -30,9 +30,10 @@ tap() { # tap OK|FAIL|SKIP description [reason]
 
 # The holder maps FILE shared, writes a pattern through the mapping, says
 # so on stdout, and on SIGUSR1 exits 0 if the mapping still holds the
-# pattern and a new store through it reads back.
+# pattern and a new store through it reads back.  It is the background
+# job itself (exec), so that the signal reaches it.
 holder() {
-	python3 -u - "$1" <<'EOF'
+	exec python3 -u - "$1" <<'EOF'
 import mmap, os, signal, sys
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)

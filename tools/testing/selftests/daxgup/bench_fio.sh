@@ -14,9 +14,10 @@
 #          filesystem: what DAX-GUP costs against anonymous memory
 # DAXGUP_BENCH_REPS (3) runs of each, the targets taking turns in each
 # round; DAXGUP_BENCH_RUNTIME (2) seconds a job; DAXGUP_BENCH_FIO_MB (256)
-# MiB of file or device.
+# MiB of file or device; DAXGUP_BENCH_MOUNTS (all) the DAX filesystems.
 . /run/daxgup/env
 set -eu
+DAXGUP_MOUNTS=${DAXGUP_BENCH_MOUNTS:-$DAXGUP_MOUNTS}
 mode=${1:?usage: bench_fio.sh fs|raw|iomem}
 reps=${DAXGUP_BENCH_REPS:-3}
 runtime=${DAXGUP_BENCH_RUNTIME:-2}

@@ -56,6 +56,10 @@ def load_run(run):
             r = dict(r, bench='layout', workload='%s %s' % (r.get('op'), r.get('state')),
                      figure='time', unit='us', median=r.get('median_us'),
                      min=r.get('min_us'), max=r.get('max_us'))
+        elif r['bench'] == 'unbind' and 'median' not in r:     # unbind_bench
+            r = dict(r, workload='unbind %s %s MiB' % (r.get('mode'), r.get('size_mb')),
+                     figure='time', unit='ms', reps=r.get('runs'), median=r.get('median_ms'),
+                     min=r.get('min_ms'), max=r.get('max_ms'))
         r['label'] = env.get('KERNEL') or r.get('kernel', '?')
         r['run'] = run
         rows.append(r)
@@ -241,7 +245,8 @@ def kernels(rows, labels):
     keyf = ('bench', 'driver', 'memmap', 'fs', 'target', 'buffer', 'mapping', 'workload', 'figure')
     by = {}
     for r in rows:
-        if r['bench'] not in ('fio', 'iomem', 'gup', 'memcpy') or r['figure'] == 'iops':
+        if (r['bench'] not in ('fio', 'iomem', 'gup', 'memcpy', 'layout', 'unbind') or
+                r['figure'] == 'iops'):
             continue
         by.setdefault(tuple(r.get(k, '') for k in keyf), {})[r['label']] = r
     ref = labels[0]
@@ -452,6 +457,17 @@ def main():
     for (label, what), v in sorted(groups.items()):
         print('%-8s %-18s median of %3d ratios %.2f (lowest %.2f, highest %.2f)' %
               (label, what, len(v), statistics.median(v), min(v), max(v)))
+    # Times of layout changes and unbinds: the first kernel's over each other's.
+    times = {}
+    for it in kn:
+        if it['key']['bench'] in ('layout', 'unbind'):
+            for l, r in it['ratio_to_' + labels[0]].items():
+                if r:
+                    times.setdefault((it['key']['bench'], l), []).append(r['median'])
+    for (bench, l), v in sorted(times.items()):
+        print('%-8s %-18s median of %3d ratios %.2f (lowest %.2f, highest %.2f)' %
+              ('%s/%s' % (labels[0], l), bench + ' time', len(v), statistics.median(v),
+               min(v), max(v)))
     for it in mm:
         if it['dev_of_mem'] is not None:
             print('%-8s memmap -M dev/mem   %-12s %.2f %%' % (it['label'], it['driver'],

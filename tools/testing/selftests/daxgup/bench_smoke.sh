@@ -29,9 +29,10 @@ n=0
 for b in $benches; do
 	name=${b%%:*} cmd=${b#*:}
 	n=$((n + 1))
-	rc=0
+	rc=0 t0=$SECONDS
 	# shellcheck disable=SC2086
 	${cmd/@/ } >"$out/$name.tap" 2>&1 || rc=$?
+	echo "# $name: $((SECONDS - t0)) s"
 	why=$(python3 - "$out/$name.tap" "$rc" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()

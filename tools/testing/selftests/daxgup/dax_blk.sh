@@ -27,15 +27,6 @@ echo "1..$(($(echo "$DAXGUP_MOUNTS" | wc -w) * per))"
 
 nd=/sys/bus/nd
 trc=/sys/kernel/tracing
-n=0
-tap() { # tap OK|FAIL|SKIP description [reason]
-	n=$((n + 1))
-	case $1 in
-	OK) echo "ok $n $2" ;;
-	SKIP) echo "ok $n $2 # SKIP $3" ;;
-	*) echo "not ok $n $2" ;;
-	esac
-}
 
 # A kprobe on nvdimm_flush(), if this kernel has kprobe events.
 [ -e "$trc/kprobe_events" ] || mount -t tracefs nodev "$trc" 2>/dev/null

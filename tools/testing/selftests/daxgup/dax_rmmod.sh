@@ -18,16 +18,6 @@ echo "TAP version 13"
 drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
 echo "1..$(($(echo "$drivers" | wc -w) * 4))"
 
-n=0
-tap() { # tap OK|FAIL|SKIP description [reason]
-	n=$((n + 1))
-	case $1 in
-	OK) echo "ok $n $2" ;;
-	SKIP) echo "ok $n $2 # SKIP $3" ;;
-	*) echo "not ok $n $2" ;;
-	esac
-}
-
 # The holder maps FILE shared, writes a pattern through the mapping, says
 # so on stdout, and on SIGUSR1 exits 0 if the mapping still holds the
 # pattern and a new store through it reads back.  It is the background

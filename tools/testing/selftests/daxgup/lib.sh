@@ -11,3 +11,14 @@ wait_blockdev() {
 	done
 	return 1
 }
+
+# tap OK|FAIL|SKIP DESCRIPTION [REASON]: print the next TAP result.
+tap_n=0
+tap() {
+	tap_n=$((tap_n + 1))
+	case $1 in
+	OK) echo "ok $tap_n $2" ;;
+	SKIP) echo "ok $tap_n $2 # SKIP $3" ;;
+	*) echo "not ok $tap_n $2" ;;
+	esac
+}

@@ -9,6 +9,10 @@ file and the closing line "N passed, N failed, N skipped".
                                stream (test names prefixed with the driver
                                when there are several runs) and the totals;
                                exit 1 on any failure
+  report.py matrix RUN_DIR...  a markdown table from the results.json of
+                               each RUN_DIR: per test, passed/failed/
+                               skipped/XFAIL cases under each run's kernel,
+                               variant and driver
 """
 import fnmatch
 import glob
@@ -225,13 +229,46 @@ def cmd_summary(runs):
     return 1 if totals['failed'] or not everything else 0
 
 
+def cmd_matrix(runs):
+    cols, cells, order = [], {}, []
+    for run in runs:
+        try:
+            with open(os.path.join(run, 'results.json')) as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit('report.py: no results.json in %s (%s)' % (run, e))
+        col = '/'.join(x for x in (doc['kernel'], doc['variant'], doc['driver']) if x)
+        if col not in cols:
+            cols.append(col)
+        for t in doc['tests']:
+            if t['name'] not in order:
+                order.append(t['name'])
+            n = cells.setdefault((t['name'], col), {'passed': 0, 'failed': 0,
+                                                    'skipped': 0, 'xfail': 0})
+            for c in t['cases']:
+                n[c['status']] += 1
+    out = ['| test | ' + ' | '.join(cols) + ' |', '| --- |' + ' --- |' * len(cols)]
+    for name in order:
+        row = []
+        for col in cols:
+            n = cells.get((name, col))
+            row.append('-' if n is None else ' '.join(
+                '%d %s' % (n[k], a) for k, a in (('passed', 'P'), ('failed', 'F'),
+                                                 ('skipped', 'S'), ('xfail', 'X')) if n[k]) or '0')
+        out.append('| %s | %s |' % (name, ' | '.join(row)))
+    print('\n'.join(out))
+    print('\nP passed, F failed, S skipped, X expected failure (known bug, XFAIL)')
+    return 0
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ('pending', 'summary'):
+    cmds = {'pending': None, 'summary': cmd_summary, 'matrix': cmd_matrix}
+    if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     if sys.argv[1] == 'pending':
         cmd_pending(sys.argv[2])
         return 0
-    return cmd_summary(sys.argv[2:])
+    return cmds[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == '__main__':

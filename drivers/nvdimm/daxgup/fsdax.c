@@ -94,10 +94,13 @@ static const char *daxgup_pfn_setup_reason(int rc)
  * @nd_pfn: the pfn device, info block validated by libnvdimm
  * @pgmap: the pagemap libnvdimm derived from it
  *
- * nd_pfn_validate() has checked signature, checksum, version, mode,
- * alignment and offsets; this re-checks what the driver relies on, and
- * refuses the legacy start_pad layout, whose data offset is ambiguous for
- * DAX (see struct nd_pfn_sb).
+ * nd_pfn_validate() has checked signature, checksum, parent, mode,
+ * alignment and offsets.  It does not look at the major version, nor at
+ * the page count, nor whether the memmap fits where the block puts it: a
+ * block from a future format, or one damaged but checksummed again, would
+ * be trusted.  This re-checks what the driver relies on, and refuses the
+ * legacy start_pad layout, whose data offset is ambiguous for DAX (see
+ * struct nd_pfn_sb).
  *
  * Return: 0 or -EOPNOTSUPP after a dev_err naming the reason.
  */
@@ -109,9 +112,17 @@ static int daxgup_fsdax_check_layout(struct daxgup_pmem *pmem,
 	u64 dataoff = le64_to_cpu(sb->dataoff);
 	u32 start_pad = le32_to_cpu(sb->start_pad);
 	u32 end_trunc = le32_to_cpu(sb->end_trunc);
+	u16 major = le16_to_cpu(sb->version_major);
+	u64 npfns = le64_to_cpu(sb->npfns);
 	u64 mapped = range_len(&pgmap->range);
+	u64 room, memmap;
 	struct device *dev = pmem->dev;
 
+	if (major != 1) {
+		dev_err(dev, "info block version %u.%u: major version %u is unknown\n",
+			major, le16_to_cpu(sb->version_minor), major);
+		return -EOPNOTSUPP;
+	}
 	if (start_pad) {
 		dev_err(dev, "legacy info block with start_pad %#x: not supported, recreate the namespace\n",
 			start_pad);
@@ -128,6 +139,24 @@ static int daxgup_fsdax_check_layout(struct daxgup_pmem *pmem,
 	    dataoff >= mapped) {
 		dev_err(dev, "data offset %#llx outside the mapped %#llx bytes\n",
 			dataoff, mapped);
+		return -EOPNOTSUPP;
+	}
+	room = PHYS_PFN(mapped - dataoff);
+	if (npfns > room) {
+		dev_err(dev, "info block counts %llu data pages, the namespace holds %llu\n",
+			npfns, room);
+		return -EOPNOTSUPP;
+	}
+	/*
+	 * The memmap comes out of the space between the info block and the
+	 * data.  nd_pfn_init() sizes it for every page after the info block;
+	 * less than that cannot hold it.
+	 */
+	memmap = (u64)PHYS_PFN(mapped - nd_info_block_reserve()) * sizeof(struct page);
+	if (nd_pfn->mode == PFN_MODE_PMEM &&
+	    dataoff - nd_info_block_reserve() < memmap) {
+		dev_err(dev, "memmap of %llu bytes does not fit in the %llu bytes reserved before the data\n",
+			memmap, dataoff - nd_info_block_reserve());
 		return -EOPNOTSUPP;
 	}
 	if (!nd_pfn->align || !is_power_of_2(nd_pfn->align) ||

@@ -9,14 +9,16 @@
 #   3. once the mappings are gone and the filesystems unmounted, rmmod must
 #      succeed and release every namespace it served;
 #   4. loaded again, the driver binds the same namespaces, the filesystems
-#      mount and what was written through the mappings is there.
+#      mount and what was written through the mappings is there; before
+#      that, daxgup_pmem must refuse to load with its parameter out of range.
 # A driver built into the kernel cannot be removed: SKIP.
 . /run/daxgup/env
 . "$(dirname "$0")/lib.sh"
 set -u
 echo "TAP version 13"
 drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
-echo "1..$(($(echo "$drivers" | wc -w) * 4))"
+# (daxgup_pmem: one more, its module parameter out of range)
+echo "1..$(($(echo "$drivers" | wc -w) * 4 + $(echo "$drivers" | grep -c '^daxgup_pmem$')))"
 
 # The holder maps FILE shared, writes a pattern through the mapping, says
 # so on stdout, and on SIGUSR1 exits 0 if the mapping still holds the
@@ -107,8 +109,26 @@ for drv in $drivers; do
 		tap FAIL "$drv: rmmod succeeds once its filesystems are unmounted, and releases its namespaces"
 	fi
 
-	# 4. loaded again
+	# 4. loaded again (ours first with its parameter out of range)
 	if [ "$drv" = daxgup_pmem ]; then
+		bad=0
+		for v in 0 3601 ten; do
+			dmesg -c >/dev/null
+			if insmod "$DAXGUP_MODULE" pin_wait_report_secs=$v 2>/dev/null; then
+				echo "# insmod with pin_wait_report_secs=$v succeeded"
+				rmmod "$drv"
+				bad=1
+			elif ! dmesg | grep -q "pin_wait_report_secs"; then
+				echo "# insmod with pin_wait_report_secs=$v failed without saying why"
+				bad=1
+			fi
+		done
+		what="$drv: insmod with pin_wait_report_secs 0, 3601 or 'ten' fails and says why"
+		if [ $bad = 0 ]; then
+			tap OK "$what"
+		else
+			tap FAIL "$what"
+		fi
 		insmod "$DAXGUP_MODULE"
 	else
 		modprobe "$drv"

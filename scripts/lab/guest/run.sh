@@ -40,10 +40,48 @@ mkdir -p "$results/tap" "$results/dmesg"
 progress() { echo "$*" >>"$results/progress"; sync; }
 
 poweroff_now() {
-	dmesg >"$results/dmesg.log" 2>&1
+	if [ -s "${kmsg:-}" ]; then
+		cp "$kmsg" "$results/dmesg.log"
+	else
+		dmesg >"$results/dmesg.log" 2>&1
+	fi
 	sync
 	echo o >/proc/sysrq-trigger
 	sleep 10
+}
+
+# Every kernel message, as a /dev/kmsg reader sees it: a test that clears
+# the ring buffer (dmesg -c) cannot hide a report from the lab.  After an
+# overrun (EPIPE) the next read goes on with the oldest record left.
+kmsg=/run/daxgup/kmsg.log
+python3 -u -c '
+import os, sys
+fd = os.open("/dev/kmsg", os.O_RDONLY)
+out = open(sys.argv[1], "a", buffering=1)
+while True:
+    try:
+        rec = os.read(fd, 8192).decode("utf-8", "replace")
+    except BrokenPipeError:
+        out.write("[    0.000000] daxgup: kernel log overrun, messages lost\n")
+        continue
+    head, _, text = rec.partition(";")
+    usec = int(head.split(",")[2])
+    out.write("[%5d.%06d] %s\n" % (usec // 1000000, usec % 1000000,
+                                   text.split("\n")[0]))
+' "$kmsg" 2>/dev/null &
+kmsg_pid=$!
+
+# test_log NAME: the kernel log lines from NAME's start to its end
+test_log() {
+	for _ in $(seq 50); do
+		grep -q "daxgup: end $1\$" "$kmsg" 2>/dev/null && break
+		sleep 0.1
+	done
+	if kill -0 "$kmsg_pid" 2>/dev/null && grep -q "daxgup: end $1\$" "$kmsg"; then
+		sed -n "/daxgup: start $1\$/,/daxgup: end $1\$/p" "$kmsg"
+	else
+		dmesg | sed -n "/daxgup: start $1\$/,\$p"
+	fi
 }
 
 progress "ready $(cut -d' ' -f1 /proc/uptime)"
@@ -68,7 +106,7 @@ while read -r name timeout cmd; do
 		bash -c "exec $cmd" </dev/null >"$results/tap/$name.tap" 2>&1)
 	rc=$?
 	echo "daxgup: end $name" >/dev/kmsg
-	dmesg | sed -n "/daxgup: start $name\$/,\$p" >"$results/dmesg/$name.log"
+	test_log "$name" >"$results/dmesg/$name.log"
 	# Kernel reports the test announced as the known bug it shows are
 	# kept, but do not fail it; any other report does.
 	if [ -s "$allow" ]; then

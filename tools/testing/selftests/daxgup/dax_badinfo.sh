@@ -23,7 +23,8 @@
 #      device comes back, the filesystem mounts and the file is intact.
 # nd_pmem trusts some of these blocks (libnvdimm does not check the major
 # version, the page count or the memmap's room): for it each case is a SKIP
-# that says what it did.
+# that says what it did, except the WARNING that memremap_pages() gives on
+# the last, an XFAIL.
 . /run/daxgup/env
 . "$(dirname "$0")/lib.sh"
 set -u
@@ -132,21 +133,27 @@ for c in $cases; do
 	dd if="$bad" of="/dev/$dev" bs=4096 seek=1 conv=notrunc,fsync oflag=direct status=none ||
 		bail "writing the $c info block"
 	release_ns
-	dmesg -c >/dev/null
+	kmsg_mark "badinfo $c"
 	echo "$ns" >"$nd/drivers/$drv/bind" 2>/dev/null
 	sleep 1
 	served=absent
 	[ -b "/dev/$dev" ] && served="served ($(basename "$(readlink -f "/sys/block/$dev/device")"))"
-	said=$(dmesg | grep -E -m1 "$(expect "$c")")
+	log=$(kmsg_since "badinfo $c")
+	said=$(echo "$log" | grep -E -m1 "$(expect "$c")")
 	what="$t: an info block with damage '$c' is refused, with a log line saying so"
-	if [ "$drv" = nd_pmem ]; then
-		first=$(dmesg | grep -E -m1 -i "pfn|nd_pmem|info|memmap|alloc" | sed 's/^\[[^]]*\] //')
+	if [ "$drv" = nd_pmem ] && [ "$c" = memmap ] && echo "$log" | grep -q "WARNING: .* add_pages"; then
+		# libnvdimm lets the block through, memremap_pages() finds no room
+		# for the memmap in the altmap
+		allow_report "WARNING: .* add_pages"
+		tap XFAIL "$what" "nd_pmem: 6.12 trusts the block, memremap_pages() then fails with a WARNING in add_pages(); /dev/$dev $served"
+	elif [ "$drv" = nd_pmem ]; then
+		first=$(echo "$log" | grep -E -m1 -i "pfn[0-9]|nd_pmem|info block|memmap" | sed 's/^\[[^]]*\] //')
 		tap SKIP "$what" "nd_pmem: /dev/$dev $served${first:+; logged: $first}"
 	elif [ "$served" = absent ] && [ -n "$said" ]; then
 		echo "# ${said#*] }"
 		tap OK "$what"
 	else
-		dmesg | tail -n 5 | sed 's/^/# /'
+		echo "$log" | tail -n 5 | sed 's/^/# /'
 		echo "# /dev/$dev $served"
 		tap FAIL "$what"
 	fi

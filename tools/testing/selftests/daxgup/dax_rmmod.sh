@@ -113,12 +113,12 @@ for drv in $drivers; do
 	if [ "$drv" = daxgup_pmem ]; then
 		bad=0
 		for v in 0 3601 ten; do
-			dmesg -c >/dev/null
+			kmsg_mark "rmmod param $v"
 			if insmod "$DAXGUP_MODULE" pin_wait_report_secs=$v 2>/dev/null; then
 				echo "# insmod with pin_wait_report_secs=$v succeeded"
 				rmmod "$drv"
 				bad=1
-			elif ! dmesg | grep -q "pin_wait_report_secs"; then
+			elif ! kmsg_since "rmmod param $v" | grep -q "pin_wait_report_secs"; then
 				echo "# insmod with pin_wait_report_secs=$v failed without saying why"
 				bad=1
 			fi

@@ -189,16 +189,21 @@ static int daxgup_probe_namespace(struct device *dev,
 		dev_dbg(dev, "fsdax info block found, handed to a pfn device\n");
 		return -ENXIO;
 	}
-	if (rc == -EOPNOTSUPP)
+	/* libnvdimm has logged which field it rejects */
+	if (rc == -EOPNOTSUPP) {
+		dev_err(dev, "fsdax info block rejected: not serving the namespace\n");
 		return rc;
+	}
 
 	rc = nd_dax_probe(dev, ndns);
 	if (rc == 0) {
 		dev_dbg(dev, "devdax info block found, handed to a dax device\n");
 		return -ENXIO;
 	}
-	if (rc == -EOPNOTSUPP)
+	if (rc == -EOPNOTSUPP) {
+		dev_err(dev, "devdax info block rejected: not serving the namespace\n");
 		return rc;
+	}
 
 	rc = daxgup_check_no_info_block(dev, ndns);
 	if (rc)

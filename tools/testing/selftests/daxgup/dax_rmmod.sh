@@ -62,7 +62,7 @@ for drv in $drivers; do
 		pids+=($!) fifos+=("$fifo")
 	done
 	for fifo in "${fifos[@]}"; do
-		read -r -t 30 line <"$fifo" && [ "$line" = mapped ] || { echo "Bail out! a holder did not map its file"; exit 1; }
+		read -r -t $((60 * ${DAXGUP_TIMEOUT_SCALE:-1})) line <"$fifo" && [ "$line" = mapped ] || { echo "Bail out! a holder did not map its file"; exit 1; }
 		rm -f "$fifo"
 	done
 	out=$(rmmod "$drv" 2>&1)

@@ -75,13 +75,16 @@ struct target {
 
 static int read_link_base(const char *path, char *out, size_t len)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], *base;
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
-	snprintf(out, len, "%s", strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf);
+	base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+	if (strlen(base) >= len)
+		return -ENAMETOOLONG;
+	strcpy(out, base);
 	return 0;
 }
 

@@ -56,10 +56,6 @@ def load_run(run):
             r = dict(r, bench='layout', workload='%s %s' % (r.get('op'), r.get('state')),
                      figure='time', unit='us', median=r.get('median_us'),
                      min=r.get('min_us'), max=r.get('max_us'))
-        elif r['bench'] == 'unbind' and 'median' not in r:     # unbind_bench
-            r = dict(r, workload='unbind %s %s MiB' % (r.get('mode'), r.get('size_mb')),
-                     figure='time', unit='ms', reps=r.get('runs'), median=r.get('median_ms'),
-                     min=r.get('min_ms'), max=r.get('max_ms'))
         r['label'] = env.get('KERNEL') or r.get('kernel', '?')
         r['run'] = run
         rows.append(r)
@@ -246,7 +242,7 @@ def kernels(rows, labels):
     by = {}
     for r in rows:
         if (r['bench'] not in ('fio', 'iomem', 'gup', 'memcpy', 'layout', 'unbind') or
-                r['figure'] == 'iops'):
+                r.get('figure') == 'iops' or r.get('median') is None):
             continue
         by.setdefault(tuple(r.get(k, '') for k in keyf), {})[r['label']] = r
     ref = labels[0]

@@ -262,12 +262,10 @@ def cmd_matrix(runs):
 
 
 def main():
-    cmds = {'pending': None, 'summary': cmd_summary, 'matrix': cmd_matrix}
+    cmds = {'pending': lambda a: cmd_pending(a[0]) or 0, 'summary': cmd_summary,
+            'matrix': cmd_matrix}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
-    if sys.argv[1] == 'pending':
-        cmd_pending(sys.argv[2])
-        return 0
     return cmds[sys.argv[1]](sys.argv[2:])
 
 

@@ -76,8 +76,8 @@ for m in $mounts; do
 		ms=$(for t in "${times[@]}"; do echo "${t%.0}" | awk '{printf "%.3f ", $1 / 1000}'; done)
 		read -r med min max <<<"$(stats $ms)"
 		echo "# $name: median $med ms (min $min, max $max, $reps runs)"
-		printf '# json: {"bench": "unbind", "kernel": "%s", "release": "%s", "driver": "%s", "fs": "%s", "memmap": "%s", "size_mb": %d, "mode": "%s", "runs": %d, "median_ms": %s, "min_ms": %s, "max_ms": %s}\n' \
-			"$DAXGUP_KERNEL" "$(uname -r)" "$drv" "$fs" "$map" "$size_mb" "$mode" "$reps" "$med" "$min" "$max"
+		printf '# json: {"bench": "unbind", "kernel": "%s", "release": "%s", "driver": "%s", "fs": "%s", "memmap": "%s", "size_mb": %d, "mode": "%s", "workload": "unbind %s %d MiB", "figure": "time", "unit": "ms", "reps": %d, "median": %s, "min": %s, "max": %s}\n' \
+			"$DAXGUP_KERNEL" "$(uname -r)" "$drv" "$fs" "$map" "$size_mb" "$mode" "$mode" "$size_mb" "$reps" "$med" "$min" "$max"
 		echo "ok $n $name"
 	done
 	rm -f "$mnt/unbind-bench"

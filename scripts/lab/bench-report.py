@@ -420,6 +420,19 @@ def main():
             md += ['### where GUP/PIN time goes: perf cpu-clock samples per symbol '
                    '(whole guest, gup_bench on one mapping)', '',
                    table(['mapping', 'samples', 'symbol', '% of samples'], lines), '']
+        fprof = [r for r in index(rows, 'fio-profile') if r['label'] == label]
+        if fprof:
+            lines = [['%s %s -M %s' % (r['target'], r['fs'], r['memmap']), r['driver'],
+                      fmt(r['iops'], 0), fmt(r['us_per_io']), fmt(r['driver_us_per_io']),
+                      fmt(r['copy_us_per_io']), fmt(r['kernel_us_per_io']),
+                      fmt(r['user_us_per_io']),
+                      ', '.join('`%s` %s' % (t[0], fmt(t[2], 1)) for t in r['top'][:3])]
+                     for r in sorted(fprof, key=lambda r: (r['target'], r['fs'], r['memmap'],
+                                                            r['driver']))]
+            md += ['### where fio time goes per driver: the time of an I/O split by perf samples '
+                   '(randread 4k psync qd1, fio\'s process)', '',
+                   table(['target', 'driver', 'IOPS', 'us/IO', 'driver', 'copy',
+                          'rest of kernel', 'fio', 'largest symbols (% of samples)'], lines), '']
         if mm_t.get(label):
             t = table(['driver', '-M mem kB/GiB', '-M dev kB/GiB', 'dev/mem'], mm_t[label])
             md += ['### memmap RAM per GiB of namespace, goal for -M dev <= 1 % of -M mem', '', t, '']

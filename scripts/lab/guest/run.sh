@@ -36,6 +36,8 @@ export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER DAXGUP_MODU
 # make bench REPS=N RUNTIME=S: unset when empty, so each benchmark's default holds.
 [ -n "${DAXGUP_BENCH_REPS:-}" ] && export DAXGUP_BENCH_REPS || unset DAXGUP_BENCH_REPS
 [ -n "${DAXGUP_BENCH_RUNTIME:-}" ] && export DAXGUP_BENCH_RUNTIME || unset DAXGUP_BENCH_RUNTIME
+# make check OPS=a,b: only those cases of dax_inflight.
+[ -n "${DAXGUP_OPS:-}" ] && export DAXGUP_OPS || unset DAXGUP_OPS
 mkdir -p "$results/tap" "$results/dmesg"
 progress() { echo "$*" >>"$results/progress"; sync; }
 

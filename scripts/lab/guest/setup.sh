@@ -52,6 +52,23 @@ rebind() {
 	ls "$sysdev/block"
 }
 
+# mkfs_xfs DEV ARGS...: mkfs.xfs with exchange-range (XFS_IOC_EXCHANGE_RANGE,
+# which dax_inflight uses).  Only xfsprogs 6.10 and later make such a
+# filesystem (-i exchange=1); with older ones (Debian 12 has 6.1) xfs_db
+# sets the feature bit in the fresh primary superblock, with its checksum.
+mkfs_xfs() {
+	local dev=$1 inc
+	shift
+	mkfs.xfs -q -f "$@" -i exchange=1 "$dev" 2>/dev/null && return 0
+	mkfs.xfs -q -f "$@" "$dev"
+	inc=$(xfs_db -c 'sb 0' -c 'print features_incompat' "$dev" | sed -n 's/^features_incompat = //p')
+	[ -n "$inc" ] || { say "$dev: xfs_db cannot read the superblock"; return 1; }
+	# XFS_SB_FEAT_INCOMPAT_EXCHRANGE; -d: xfs_db 6.1 does not know the bit.
+	xfs_db -x -c 'sb 0' -c "write -d features_incompat $((inc | 0x40))" "$dev" >/dev/null 2>&1
+	inc=$(xfs_db -c 'sb 0' -c 'print features_incompat' "$dev" 2>/dev/null | sed -n 's/^features_incompat = //p')
+	[ $((inc & 0x40)) != 0 ] || { say "$dev: could not enable exchange-range"; return 1; }
+}
+
 # json FIELD: read one field of the JSON object ndctl printed on stdin.
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
 
@@ -87,7 +104,7 @@ for spec in $specs; do
 	# xfs with its memmap in RAM also gets the reverse-mapping btree,
 	# with which 6.12's xfs handles memory failure and device removal.
 	xfs) rmap=0; [ "$map" = mem ] && rmap=1
-	     mkfs.xfs -q -f -d su=2m,sw=1 -m rmapbt=$rmap "/dev/$dev" ;;
+	     mkfs_xfs "/dev/$dev" -d su=2m,sw=1 -m rmapbt=$rmap ;;
 	esac
 	mount -t "$fs" -o dax=always "/dev/$dev" "$mnt"
 	# DAX is on only when the block device offers it, the mount kept

@@ -22,6 +22,10 @@
  *   dedupe_from       munmap, then FIDEDUPERANGE of it onto an equal file
  *   swapext           munmap, then XFS_IOC_SWAPEXT with a donor file
  *   exchange_range    munmap, then XFS_IOC_EXCHANGE_RANGE with a donor file
+ *   exchange_mixed    XFS_IOC_EXCHANGE_RANGE with a donor that is not DAX,
+ *                     the file still mapped: the filesystem is mounted
+ *                     with dax=inode for it, the file made DAX by the
+ *                     FS_XFLAG_DAX of its directory, the donor not
  *   umount            munmap, close, umount(2) the filesystem; mounted again
  *
  * An operation the filesystem does not offer (ext4 has no reflink, the
@@ -56,9 +60,10 @@
  *                     the DMA then changes; one that waited finds them
  *                     different and shares nothing.
  *   swapext,          the donor, which now owns the file's old blocks, is
- *   exchange_range    overwritten with a fresh pattern as soon as the
- *                     exchange returned; the pattern must still be there
- *                     when the read completed.
+ *   exchange_range,   overwritten with a fresh pattern as soon as the
+ *   exchange_mixed    exchange returned; the pattern must still be there
+ *                     when the read completed (read with O_DIRECT, past
+ *                     the page cache of a donor that is not DAX).
  *   umount            the filesystem is mounted again at once; when the
  *                     read completed, the file holds its data.
  * Cases that are a known bug of the kernel under test (DAXGUP_KERNEL) are
@@ -78,7 +83,8 @@
 enum layout_op {
 	OP_TRUNCATE_MAPPED, OP_TRUNCATE, OP_PUNCH, OP_COLLAPSE, OP_INSERT,
 	OP_ZERO, OP_CLONE_DEST, OP_DEDUPE_DEST, OP_UNLINK_CLOSE, OP_TRUNCATE_EXTEND,
-	OP_CLONE_SRC, OP_DEDUPE_SRC, OP_SWAPEXT, OP_EXCHANGE, OP_UMOUNT, NR_OPS
+	OP_CLONE_SRC, OP_DEDUPE_SRC, OP_SWAPEXT, OP_EXCHANGE, OP_EXCHANGE_MIXED,
+	OP_UMOUNT, NR_OPS
 };
 
 /* Pattern seeds: what the read carries, the victim before it, the others. */
@@ -172,7 +178,9 @@ static const struct {
 	[OP_DEDUPE_SRC] = { "dedupe_from", true, false, "stock base", UNMAPPED_BUG },
 	[OP_SWAPEXT] = { "swapext", true, false, "stock base",
 		"6.12: XFS_IOC_SWAPEXT swaps extents without waiting for pinned DAX pages" },
-	[OP_EXCHANGE] = { "exchange_range", true, false, "", "" },
+	[OP_EXCHANGE] = { "exchange_range", true, false, "stock base", UNMAPPED_BUG },
+	[OP_EXCHANGE_MIXED] = { "exchange_mixed", false, false, "stock base",
+		"6.12: xfs breaks DAX layouts for a remap only when both inodes are DAX" },
 	[OP_UMOUNT] = { "umount", true, false, "stock base",
 		"6.12: inode eviction drops pinned DAX entries without waiting for them" },
 };
@@ -286,10 +294,13 @@ static long check_file(const char *path, size_t len, uint32_t seed)
 	return bad;
 }
 
-/* The first VICTIM_LEN bytes of @path into @buf; 0 or -errno. */
+/*
+ * The first VICTIM_LEN bytes of @path into @buf (page aligned), as the
+ * medium holds them: a file that is not DAX may have them cached.
+ */
 static int read_head(const char *path, void *buf)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY | O_DIRECT);
 	ssize_t n;
 
 	if (fd < 0)
@@ -345,13 +356,67 @@ static int exchange_range(int file2, int file1)
 	return ioctl(file2, DAXGUP_XFS_IOC_EXCHANGE_RANGE, &xr);
 }
 
-/* Mount @m again, as the lab mounted it; 0 or -1. */
-static int mount_again(const struct dax_mount *m)
+/* Mount @m again with @opts (as the lab mounted it: "dax=always"); 0 or -1. */
+static int mount_with(const struct dax_mount *m, const char *opts)
 {
 	char dev[64];
 
 	snprintf(dev, sizeof(dev), "/dev/%s", m->dev);
-	return mount(dev, m->dir, m->fs, 0, "dax=always");
+	return mount(dev, m->dir, m->fs, 0, opts);
+}
+
+static int mount_again(const struct dax_mount *m)
+{
+	return mount_with(m, "dax=always");
+}
+
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX	0x00200000
+#endif
+
+/* Is @path a DAX file?  1, 0, or -1 if statx() fails. */
+static int is_dax(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, 0, &stx))
+		return -1;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+/*
+ * For exchange_mixed: mount @m with dax=inode and make @dir, in which new
+ * files are DAX; the files outside it are not.  0, or -1 with @why filled.
+ */
+static int mount_mixed(const struct dax_mount *m, const char *dir, char *why, size_t whylen)
+{
+	struct fsxattr fsx;
+	int dfd;
+
+	if (umount(m->dir)) {
+		snprintf(why, whylen, "umount %s: %s", m->dir, strerror(errno));
+		return -1;
+	}
+	if (mount_with(m, "dax=inode")) {
+		snprintf(why, whylen, "mount %s with dax=inode: %s", m->dev, strerror(errno));
+		return -1;
+	}
+	dfd = mkdir(dir, 0700) ? -1 : open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || ioctl(dfd, FS_IOC_FSGETXATTR, &fsx)) {
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	fsx.fsx_xflags |= FS_XFLAG_DAX;
+	if (ioctl(dfd, FS_IOC_FSSETXATTR, &fsx)) {
+		snprintf(why, whylen, "FS_XFLAG_DAX on %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	close(dfd);
+	return 0;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	return -1;
 }
 
 /*
@@ -392,6 +457,7 @@ static void check_own_files(int op, const char *victim, const char *peer, const 
 		break;
 	case OP_SWAPEXT:
 	case OP_EXCHANGE:
+	case OP_EXCHANGE_MIXED:
 		ret = read_head(peer, buf);
 		if (ret)
 			snprintf(why, whylen, "reading the donor: %s", strerror(-ret));
@@ -419,12 +485,12 @@ static void check_own_files(int op, const char *victim, const char *peer, const 
 
 static void run_case(const struct dax_mount *m, int op, const char *slow, int iter)
 {
-	char name[512], victim[512], ballast[512], reuse[512], peer[512];
+	char name[512], victim[512], ballast[512], reuse[512], peer[512], daxdir[512];
 	char why[300] = "", unsupported[200] = "";
 	struct iocb cb, *cbs[1] = { &cb };
 	io_context_t ctx = 0;
 	struct io_event ev;
-	bool submitted = false, reaped = false, unmounted = false, waited;
+	bool submitted = false, reaped = false, unmounted = false, mixed = false, waited;
 	struct statvfs sv;
 	size_t reuse_len = 0;
 	void *map = NULL, *pat = anon_buf(VICTIM_LEN), *snap = anon_buf(VICTIM_LEN);
@@ -434,14 +500,27 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 
 	snprintf(name, sizeof(name), "%s/%s/%s: %s while O_DIRECT DMA into its DAX pages is in flight (#%d)",
 		 m->fs, m->memmap, m->driver, ops[op].name, iter);
-	snprintf(victim, sizeof(victim), "%s/inflight-victim", m->dir);
+	/* exchange_mixed: the file and the free space checks are DAX, the donor not. */
+	snprintf(daxdir, sizeof(daxdir), "%s%s", m->dir,
+		 op == OP_EXCHANGE_MIXED ? "/inflight-dax" : "");
+	snprintf(victim, sizeof(victim), "%s/inflight-victim", daxdir);
 	snprintf(ballast, sizeof(ballast), "%s/inflight-ballast", m->dir);
-	snprintf(reuse, sizeof(reuse), "%s/inflight-reuse", m->dir);
+	snprintf(reuse, sizeof(reuse), "%s/inflight-reuse", daxdir);
 	snprintf(peer, sizeof(peer), "%s/inflight-peer", m->dir);
 
 	if (!pat || !snap) {
 		snprintf(why, sizeof(why), "out of memory");
 		goto out;
+	}
+	if (op == OP_EXCHANGE_MIXED) {
+		if (strcmp(m->fs, "xfs")) {
+			snprintf(unsupported, sizeof(unsupported),
+				 "exchange-range is xfs's, not %s's", m->fs);
+			goto out;
+		}
+		mixed = true;
+		if (mount_mixed(m, daxdir, why, sizeof(why)))
+			goto out;
 	}
 	/* The slow device holds what the read will carry. */
 	fill_pattern(pat, VICTIM_LEN, SEED_READ);
@@ -478,6 +557,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 	case OP_CLONE_SRC:
 	case OP_SWAPEXT:
 	case OP_EXCHANGE:
+	case OP_EXCHANGE_MIXED:
 		peer_seed = SEED_PEER;
 		break;
 	}
@@ -488,6 +568,11 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 			snprintf(why, sizeof(why), "%s: %s", peer, strerror(ret ? -ret : errno));
 			goto out;
 		}
+	}
+	if (mixed && (is_dax(victim) != 1 || is_dax(peer) != 0)) {
+		snprintf(why, sizeof(why), "dax=inode: the file is %sDAX, the donor %sDAX",
+			 is_dax(victim) == 1 ? "" : "not ", is_dax(peer) == 1 ? "" : "not ");
+		goto out;
 	}
 	map = dax_map(fd, VICTIM_LEN, DAX_PMD);
 	sfd = open(slow, O_RDONLY | O_DIRECT);
@@ -549,6 +634,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		ret = swapext(fd, pfd);
 		break;
 	case OP_EXCHANGE:
+	case OP_EXCHANGE_MIXED:
 		ret = exchange_range(fd, pfd);
 		break;
 	case OP_UMOUNT:
@@ -572,7 +658,8 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 	if (ret && op != OP_UMOUNT &&
 	    (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOTTY)) {
 		snprintf(unsupported, sizeof(unsupported), "%s on %s: %s%s", ops[op].name,
-			 m->fs, strerror(errno), op == OP_EXCHANGE && errno == EOPNOTSUPP ?
+			 m->fs, strerror(errno),
+			 (op == OP_EXCHANGE || op == OP_EXCHANGE_MIXED) && errno == EOPNOTSUPP ?
 			 " (no exchange-range feature: mkfs.xfs -i exchange=1)" : "");
 		goto out;
 	}
@@ -585,7 +672,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		snprintf(why, sizeof(why), "reading the clone: %s", strerror(errno));
 		goto out;
 	}
-	if (op == OP_SWAPEXT || op == OP_EXCHANGE) {
+	if (op == OP_SWAPEXT || op == OP_EXCHANGE || op == OP_EXCHANGE_MIXED) {
 		ret = fill_file(peer, VICTIM_LEN, SEED_FRESH, 0);
 		if (ret) {
 			snprintf(why, sizeof(why), "writing the donor: %s", strerror(-ret));
@@ -645,6 +732,17 @@ out:
 	unlink(ballast);
 	unlink(reuse);
 	unlink(peer);
+	if (mixed) {
+		rmdir(daxdir);
+		/* Back to dax=always, as the other cases and tests expect. */
+		if (umount(m->dir) || mount_again(m)) {
+			ksft_print_msg("mounting %s again on %s: %s\n", m->dev, m->dir,
+				       strerror(errno));
+			if (!why[0])
+				snprintf(why, sizeof(why), "could not mount %s with dax=always again",
+					 m->dev);
+		}
+	}
 	free(pat);
 	free(snap);
 	if (unsupported[0]) {
@@ -711,24 +809,47 @@ static void check_move_ext_refused(const struct dax_mount *m)
 	report_case(name, why);
 }
 
+/*
+ * Is @name among the comma-separated names of DAXGUP_OPS (all if unset)?
+ * "move_ext" names the EXT4_IOC_MOVE_EXT check.
+ */
+static bool selected(const char *name)
+{
+	const char *list = getenv("DAXGUP_OPS"), *p;
+	size_t len = strlen(name);
+
+	if (!list || !*list)
+		return true;
+	for (p = list; (p = strstr(p, name)); p += len)
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+	return false;
+}
+
 int main(void)
 {
 	struct dax_mount mounts[MAX_MOUNTS];
 	const char *slow = getenv("DAXGUP_SLOW");
 	const char *it = getenv("DAXGUP_ITER");
 	int n = dax_mounts(mounts, MAX_MOUNTS), iters = it ? atoi(it) : 1, i, op, k;
+	int nr_ops = 0;
 
 	ksft_print_header();
 	if (!n || !slow)
 		ksft_exit_skip("no DAX filesystem or slow device (DAXGUP_MOUNTS, DAXGUP_SLOW)\n");
 	if (iters < 1)
 		iters = 1;
-	ksft_set_plan(n * (NR_OPS * iters + 1));
+	for (op = 0; op < NR_OPS; op++)
+		nr_ops += selected(ops[op].name);
+	if (!nr_ops && !selected("move_ext"))
+		ksft_exit_fail_msg("DAXGUP_OPS=%s names no case\n", getenv("DAXGUP_OPS"));
+	ksft_set_plan(n * (nr_ops * iters + selected("move_ext")));
 	for (i = 0; i < n; i++) {
 		for (op = 0; op < NR_OPS; op++)
-			for (k = 1; k <= iters; k++)
+			for (k = 1; k <= iters && selected(ops[op].name); k++)
 				run_case(&mounts[i], op, slow, k);
-		check_move_ext_refused(&mounts[i]);
+		if (selected("move_ext"))
+			check_move_ext_refused(&mounts[i]);
 	}
 	ksft_finished();
 }

@@ -56,17 +56,18 @@ rebind() {
 # which dax_inflight uses).  Only xfsprogs 6.10 and later make such a
 # filesystem (-i exchange=1); with older ones (Debian 12 has 6.1) xfs_db
 # sets the feature bit in the fresh primary superblock, with its checksum.
+incompat() { xfs_db -c 'sb 0' -c 'print features_incompat' "$1" 2>/dev/null | sed -n 's/^features_incompat = //p'; }
 mkfs_xfs() {
 	local dev=$1 inc
 	shift
 	mkfs.xfs -q -f "$@" -i exchange=1 "$dev" 2>/dev/null && return 0
 	mkfs.xfs -q -f "$@" "$dev"
-	inc=$(xfs_db -c 'sb 0' -c 'print features_incompat' "$dev" | sed -n 's/^features_incompat = //p')
+	inc=$(incompat "$dev")
 	[ -n "$inc" ] || { say "$dev: xfs_db cannot read the superblock"; return 1; }
 	# XFS_SB_FEAT_INCOMPAT_EXCHRANGE; -d: xfs_db 6.1 does not know the bit.
 	xfs_db -x -c 'sb 0' -c "write -d features_incompat $((inc | 0x40))" "$dev" >/dev/null 2>&1
-	inc=$(xfs_db -c 'sb 0' -c 'print features_incompat' "$dev" 2>/dev/null | sed -n 's/^features_incompat = //p')
-	[ $((inc & 0x40)) != 0 ] || { say "$dev: could not enable exchange-range"; return 1; }
+	inc=$(incompat "$dev")
+	[ $((${inc:-0} & 0x40)) != 0 ] || { say "$dev: could not enable exchange-range"; return 1; }
 }
 
 # json FIELD: read one field of the JSON object ndctl printed on stdin.

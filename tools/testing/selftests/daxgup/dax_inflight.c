@@ -162,6 +162,8 @@ static const struct {
 	/* kernels on which this case shows a known bug, and which */
 	const char *broken_on;
 	const char *bug;
+	/* the file's blocks go to a donor, written afresh once the op returned */
+	bool donor;
 } ops[NR_OPS] = {
 	[OP_TRUNCATE_MAPPED] = { "truncate_mapped", false, false, "", "" },
 	[OP_TRUNCATE] = { "truncate", true, false, "stock base", UNMAPPED_BUG },
@@ -177,10 +179,13 @@ static const struct {
 	[OP_CLONE_SRC] = { "clone_from", true, false, "stock base", UNMAPPED_BUG },
 	[OP_DEDUPE_SRC] = { "dedupe_from", true, false, "stock base", UNMAPPED_BUG },
 	[OP_SWAPEXT] = { "swapext", true, false, "stock base",
-		"6.12: XFS_IOC_SWAPEXT swaps extents without waiting for pinned DAX pages" },
-	[OP_EXCHANGE] = { "exchange_range", true, false, "stock base", UNMAPPED_BUG },
+		"6.12: XFS_IOC_SWAPEXT swaps extents without waiting for pinned DAX pages",
+		.donor = true },
+	[OP_EXCHANGE] = { "exchange_range", true, false, "stock base", UNMAPPED_BUG,
+		.donor = true },
 	[OP_EXCHANGE_MIXED] = { "exchange_mixed", false, false, "stock base",
-		"6.12: xfs breaks DAX layouts for a remap only when both inodes are DAX" },
+		"6.12: xfs breaks DAX layouts for a remap only when both inodes are DAX",
+		.donor = true },
 	[OP_UMOUNT] = { "umount", true, false, "stock base",
 		"6.12: inode eviction drops pinned DAX entries without waiting for them" },
 };
@@ -431,6 +436,16 @@ static void check_own_files(int op, const char *victim, const char *peer, const 
 	long bad;
 	int ret;
 
+	if (ops[op].donor) {
+		ret = read_head(peer, buf);
+		if (ret)
+			snprintf(why, whylen, "reading the donor: %s", strerror(-ret));
+		else if ((bad = check_pattern(buf, VICTIM_LEN, SEED_FRESH)) >= 0)
+			snprintf(why, whylen,
+				 "the pattern written to the donor after %s returned was overwritten at byte %ld, by %s: the read landed in the blocks the donor took",
+				 what, bad, head_is(buf));
+		return;
+	}
 	switch (op) {
 	case OP_CLONE_SRC:
 		ret = read_head(peer, buf);
@@ -455,17 +470,6 @@ static void check_own_files(int op, const char *victim, const char *peer, const 
 				 "FIDEDUPERANGE changed its destination: at byte %ld, it holds %s",
 				 bad, head_is(buf));
 		break;
-	case OP_SWAPEXT:
-	case OP_EXCHANGE:
-	case OP_EXCHANGE_MIXED:
-		ret = read_head(peer, buf);
-		if (ret)
-			snprintf(why, whylen, "reading the donor: %s", strerror(-ret));
-		else if ((bad = check_pattern(buf, VICTIM_LEN, SEED_FRESH)) >= 0)
-			snprintf(why, whylen,
-				 "the pattern written to the donor after %s returned was overwritten at byte %ld, by %s: the read landed in the blocks the donor took",
-				 what, bad, head_is(buf));
-		return;
 	case OP_TRUNCATE_EXTEND:
 	case OP_UMOUNT:
 		break;
@@ -555,12 +559,11 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		peer_seed = SEED_VICTIM;
 		break;
 	case OP_CLONE_SRC:
-	case OP_SWAPEXT:
-	case OP_EXCHANGE:
-	case OP_EXCHANGE_MIXED:
 		peer_seed = SEED_PEER;
 		break;
 	}
+	if (ops[op].donor)
+		peer_seed = SEED_PEER;
 	if (peer_seed) {
 		ret = write_file(peer, VICTIM_LEN, peer_seed);
 		pfd = open(peer, O_RDWR);
@@ -659,7 +662,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 	    (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOTTY)) {
 		snprintf(unsupported, sizeof(unsupported), "%s on %s: %s%s", ops[op].name,
 			 m->fs, strerror(errno),
-			 (op == OP_EXCHANGE || op == OP_EXCHANGE_MIXED) && errno == EOPNOTSUPP ?
+			 (op == OP_EXCHANGE || mixed) && errno == EOPNOTSUPP ?
 			 " (no exchange-range feature: mkfs.xfs -i exchange=1)" : "");
 		goto out;
 	}
@@ -672,7 +675,7 @@ static void run_case(const struct dax_mount *m, int op, const char *slow, int it
 		snprintf(why, sizeof(why), "reading the clone: %s", strerror(errno));
 		goto out;
 	}
-	if (op == OP_SWAPEXT || op == OP_EXCHANGE || op == OP_EXCHANGE_MIXED) {
+	if (ops[op].donor) {
 		ret = fill_file(peer, VICTIM_LEN, SEED_FRESH, 0);
 		if (ret) {
 			snprintf(why, sizeof(why), "writing the donor: %s", strerror(-ret));

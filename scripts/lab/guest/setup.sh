@@ -137,12 +137,23 @@ dmsetup create --noudevsync daxgup-slow \
 	--table "0 $sectors delay $slowloop 0 $slow_ms $slowloop 0 0"
 dmsetup mknodes daxgup-slow
 [ -b /dev/mapper/daxgup-slow ] || { say "dm-delay device did not appear"; exit 1; }
+# And one whose writes take as long (reads are not delayed): an O_DIRECT
+# write from a DAX mapping reads the pmem pages only when dm-delay passes
+# it down to the loop device (dax_inflight's cow_write).
+truncate -s 16M /tmp/slow-write.img
+slowwloop=$(losetup -f --show /tmp/slow-write.img)
+sectors=$(blockdev --getsz "$slowwloop")
+dmsetup create --noudevsync daxgup-slow-write \
+	--table "0 $sectors delay $slowwloop 0 0 $slowwloop 0 $slow_ms"
+dmsetup mknodes daxgup-slow-write
+[ -b /dev/mapper/daxgup-slow-write ] || { say "dm-delay write device did not appear"; exit 1; }
 
 cat >/run/daxgup/env <<ENV
 # fs:mountpoint:memmap:blockdev:driver of each DAX filesystem
 export DAXGUP_MOUNTS="${mounts# }"
 export DAXGUP_SCRATCH=$scratch
 export DAXGUP_SLOW=/dev/mapper/daxgup-slow
+export DAXGUP_SLOW_WRITE=/dev/mapper/daxgup-slow-write
 export DAXGUP_ITER=${DAXGUP_ITER:-1}
 ENV
 say "ok: $i DAX filesystems"

@@ -400,16 +400,33 @@ static int read_head(const char *path, void *buf)
 	return n == (ssize_t)VICTIM_LEN ? 0 : (n < 0 ? -errno : -EIO);
 }
 
+/* A pattern seed and what a buffer holding that pattern holds. */
+struct seed_meaning {
+	uint32_t seed;
+	const char *what;
+};
+
+/* Which of @n known patterns @buf holds, in words. */
+static const char *pattern_is(const void *buf, const struct seed_meaning *known, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (check_pattern(buf, VICTIM_LEN, known[i].seed) < 0)
+			return known[i].what;
+	return "something else";
+}
+
 /* What a buffer that is not the expected pattern holds instead. */
 static const char *head_is(const void *buf)
 {
-	if (check_pattern(buf, VICTIM_LEN, SEED_READ) < 0)
-		return "the read's data";
-	if (check_pattern(buf, VICTIM_LEN, SEED_VICTIM) < 0)
-		return "the file's data from before the read";
-	if (check_pattern(buf, VICTIM_LEN, SEED_PEER) < 0)
-		return "its own data from before the operation";
-	return "something else";
+	static const struct seed_meaning known[] = {
+		{ SEED_READ, "the read's data" },
+		{ SEED_VICTIM, "the file's data from before the read" },
+		{ SEED_PEER, "its own data from before the operation" },
+	};
+
+	return pattern_is(buf, known, ARRAY_SIZE(known));
 }
 
 /* XFS_IOC_SWAPEXT of all of @target with @donor, of the same size; 0 or -1. */
@@ -707,13 +724,14 @@ static void check_own_files(int op, bool undone, const char *victim, const char 
 /* cow_write: what the slow device got (@buf) instead of the file's old data. */
 static const char *cow_landed(const void *buf)
 {
-	if (check_pattern(buf, VICTIM_LEN, SEED_READ) < 0)
-		return "its old content: nothing was written";
-	if (check_pattern(buf, VICTIM_LEN, SEED_FRESH) < 0)
-		return "the data write(2) put in the file after the O_DIRECT write started";
-	if (check_pattern(buf, VICTIM_LEN, SEED_PEER) < 0)
-		return "another file's data: what was written to the file it had shared its blocks with";
-	return "something else";
+	static const struct seed_meaning known[] = {
+		{ SEED_READ, "its old content: nothing was written" },
+		{ SEED_FRESH, "the data write(2) put in the file after the O_DIRECT write started" },
+		{ SEED_PEER,
+		  "another file's data: what was written to the file it had shared its blocks with" },
+	};
+
+	return pattern_is(buf, known, ARRAY_SIZE(known));
 }
 
 /*

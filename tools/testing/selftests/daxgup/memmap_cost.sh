@@ -4,7 +4,11 @@
 # memmap_cost: what the memmap of an fsdax namespace costs in RAM.  With
 # -M mem the struct pages live in RAM: 64 bytes per 4 KiB page (1/64 of the
 # namespace, within 10%).  With -M dev they live in the namespace itself
-# (vmem_altmap): enabling it must cost less than 1% of what -M mem costs.
+# (vmem_altmap): enabling it must cost less than 5% of what -M mem costs.
+# What else enabling allocates (the disk, the dax device, slab and per-cpu
+# caches that a disable does not hand back at once) makes the figure move
+# by up to about 2% of a 1 GiB memmap between runs; a memmap in RAM, even
+# a partial one, is far above the bound.
 # Each namespace is unmounted, then disabled and enabled twice while MemFree
 # is watched.  It leaves the filesystems unmounted: the suite runs it alone.
 . /run/daxgup/env
@@ -68,7 +72,7 @@ for m in $DAXGUP_MOUNTS; do
 	echo "# json: {\"bench\": \"memmap\", \"kernel\": \"$(uname -r)\", \"namespace\": \"$ns\", \"driver\": \"$drv\", \"memmap\": \"$map\", \"fs\": \"$fs\", \"workload\": \"memmap -M $map\", \"figure\": \"ram_kb_per_gib\", \"unit\": \"kB/GiB\", \"reps\": 3, \"median\": $((cost * 1048576 / size_kb)), \"min\": $((min * 1048576 / size_kb)), \"max\": $((max * 1048576 / size_kb)), \"size_kb\": $size_kb, \"ram_cost_kb\": $cost, \"memmap_in_ram_kb\": $expect}"
 	case $map in
 	mem) ok=$((cost * 10 >= expect * 9 && cost * 10 <= expect * 11)) ;;
-	dev) ok=$((cost * 100 < expect)) ;;
+	dev) ok=$((cost * 20 < expect)) ;;
 	esac
 	if [ "$ok" = 1 ]; then
 		echo "ok $n $dev ($drv): -M $map costs $cost kB of RAM per $((size_kb / 1024)) MiB"

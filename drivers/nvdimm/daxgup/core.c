@@ -18,9 +18,10 @@
  * and a raw namespace with its namespace device (namespace0.0), so that
  * both drivers serve different namespaces in one boot.
  *
- * Teardown order (see fsdax.c and pinwait.c): the disk release stops new
- * DAX access and tells the filesystem, then the pagemap release waits
- * until no page is pinned any more before memunmap_pages().
+ * Teardown order (see fsdax.c): the disk release stops new DAX access and
+ * tells the filesystem, then the pagemap release makes new pins fail and
+ * unmaps the pages, or parks them while they are still in use (pinned, or
+ * tied to a file) and unmaps them once they are let go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -89,9 +90,9 @@ unsigned int daxgup_pin_wait_report_secs(void)
  * @nd_pfn: the pfn device for fsdax, NULL for a raw namespace
  *
  * Everything is devm-managed, in an order chosen for teardown (devres
- * runs the actions last-registered first): dax_device, then the pagemap
- * and its pin wait, then the disk.  Removal thus kills DAX and the disk
- * first, waits for pins second and unmaps last.
+ * runs the actions last-registered first): dax_device, then the pagemap,
+ * then the disk.  Removal thus kills DAX and the disk first, then unmaps
+ * the pages or parks those still in use.
  *
  * Return: 0 or a negative errno; devres unwinds a partial attach.
  */
@@ -112,6 +113,10 @@ static int daxgup_attach(struct device *dev, struct nd_namespace_common *ndns,
 	pmem->phys_addr = nsio->res.start;
 	pmem->size = resource_size(&nsio->res);
 	dev_set_drvdata(dev, pmem);
+
+	rc = daxgup_fsdax_check_parked(dev, pmem->phys_addr, pmem->size);
+	if (rc)
+		return rc;
 
 	if (nd_pfn) {
 		rc = daxgup_dax_alloc(pmem);
@@ -219,9 +224,6 @@ static int daxgup_probe(struct device *dev)
 {
 	struct nd_namespace_common *ndns;
 
-	/* A parked pagemap of this namespace may hold its range. */
-	daxgup_fsdax_reap();
-
 	/* Seed devices (no namespace attached yet) fail here, quietly. */
 	ndns = nvdimm_namespace_common_probe(dev);
 	if (IS_ERR(ndns)) {
@@ -280,6 +282,15 @@ static void daxgup_notify(struct device *dev, enum nvdimm_event event)
 	}
 }
 
+static struct driver_attribute daxgup_attr_parked =
+	__ATTR(parked, 0444, daxgup_parked_show, NULL);
+
+static struct attribute *daxgup_driver_attrs[] = {
+	&daxgup_attr_parked.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(daxgup_driver);
+
 static struct nd_device_driver daxgup_driver = {
 	.probe = daxgup_probe,
 	.remove = daxgup_remove,
@@ -287,19 +298,28 @@ static struct nd_device_driver daxgup_driver = {
 	.notify = daxgup_notify,
 	.drv = {
 		.name = "daxgup_pmem",
+		.groups = daxgup_driver_groups,
 	},
 	.type = ND_DRIVER_NAMESPACE_IO | ND_DRIVER_NAMESPACE_PMEM,
 };
 
 static int __init daxgup_init(void)
 {
-	return nd_driver_register(&daxgup_driver);
+	int rc;
+
+	rc = daxgup_fsdax_init();
+	if (rc)
+		return rc;
+	rc = nd_driver_register(&daxgup_driver);
+	if (rc)
+		daxgup_fsdax_exit();
+	return rc;
 }
 module_init(daxgup_init);
 
 static void __exit daxgup_exit(void)
 {
-	/* unbinds every device, each one waits for its pinned pages */
+	/* unbinds every device; see daxgup_fsdax_unmap_going() */
 	nd_driver_unregister(&daxgup_driver);
 	daxgup_fsdax_exit();
 }
@@ -311,6 +331,6 @@ module_exit(daxgup_exit);
  */
 MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_IO);
 MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_PMEM);
-MODULE_DESCRIPTION("Persistent memory driver that waits for pinned DAX pages on removal");
+MODULE_DESCRIPTION("Persistent memory driver that keeps pinned DAX pages safe across removal");
 MODULE_AUTHOR("daxgup developers <daxgup@lists.invalid>");
 MODULE_LICENSE("GPL");

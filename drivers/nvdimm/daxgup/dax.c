@@ -158,20 +158,17 @@ static const struct dax_operations daxgup_dax_ops = {
 };
 
 /*
- * devres action registered before the pagemap, so it runs after the pin
- * wait and memunmap_pages(): the pagemap's memory_failure handler uses
- * the dax_device until then.  A leaked pagemap keeps using it, so then
- * the reference is leaked as well.
+ * devres action registered before the pagemap, so it runs after the
+ * pagemap's removal, which takes the reference over for its
+ * memory_failure handler (and clears @pmem->dax_dev).
  */
 static void daxgup_dax_release(void *data)
 {
 	struct daxgup_pmem *pmem = data;
 
-	kill_dax(pmem->dax_dev);
-	if (pmem->leaked) {
-		dev_warn(pmem->dev, "dax device leaked with the pagemap\n");
+	if (!pmem->dax_dev)
 		return;
-	}
+	kill_dax(pmem->dax_dev);
 	put_dax(pmem->dax_dev);
 }
 

@@ -15,12 +15,16 @@
 
 struct dax_device;
 struct device;
+struct device_driver;
 struct gendisk;
 struct kernfs_node;
 struct nd_namespace_common;
 struct nd_pfn;
 struct nd_region;
 struct page;
+
+/* pages scanned between two cond_resched() */
+#define DAXGUP_SCAN_BATCH	4096
 
 /**
  * struct daxgup_pmem - one namespace or pfn device served by daxgup_pmem
@@ -33,7 +37,6 @@ struct page;
  * @end_pad: bytes at the end of the namespace the pagemap does not cover
  * @virt_addr: kernel address of @phys_addr
  * @has_pages: the data has struct pages in the direct map (fsdax)
- * @leaked: the pagemap was leaked because a page stayed pinned
  * @bb: media errors of the data area, sector 0 = first data sector
  * @bb_state: sysfs "badblocks" of the disk, to notify pollers
  * @dax_dev: the dax_device of an fsdax device, NULL in raw mode
@@ -52,7 +55,6 @@ struct daxgup_pmem {
 	resource_size_t end_pad;
 	void *virt_addr;
 	bool has_pages;
-	bool leaked;
 	struct badblocks bb;
 	struct kernfs_node *bb_state;
 	struct dax_device *dax_dev;
@@ -92,7 +94,10 @@ int daxgup_dax_alloc(struct daxgup_pmem *pmem);
 
 /* fsdax.c */
 int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn);
-void daxgup_fsdax_reap(void);
+int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
+			      resource_size_t size);
+ssize_t daxgup_parked_show(struct device_driver *drv, char *buf);
+int daxgup_fsdax_init(void);
 void daxgup_fsdax_exit(void);
 
 /* pinwait.c */

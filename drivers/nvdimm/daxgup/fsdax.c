@@ -3,8 +3,10 @@
  * daxgup_pmem fsdax: the pfn device's info block, the MEMORY_DEVICE_FS_DAX
  * pagemap that gives the data struct pages (memmap in RAM with -M mem, in
  * the namespace itself through a vmem_altmap with -M dev), and its
- * removal, which waits until no page is pinned before unmapping.
+ * removal, which parks memory still in use instead of waiting for it.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/dax.h>
 #include <linux/device.h>
 #include <linux/ioport.h>
@@ -15,8 +17,11 @@
 #include <linux/nd.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
+#include "nd-core.h"
 #include "nd.h"
 #include "pfn.h"
 #include "daxgup_pmem.h"
@@ -26,22 +31,39 @@
  * @pgmap: the pagemap; must stay valid as long as one of its pages is
  *	referenced, which is why it is not devm memory
  * @pmem: the device, only while it is bound
- * @dax_dev: for the memory_failure handler, which may outlive @pmem
+ * @dax_dev: for the memory_failure handler, which may run until the
+ *	pagemap is unmapped; the removal hands @pmem's reference over
  * @data_start: physical start of the data area
  * @data_end: physical end (exclusive) of the data area
  * @busy: our claim on the namespace's physical range in iomem
  * @name: name of @busy, which must not point into a device that can go
- * @parked: on daxgup_parked, waiting for the filesystem to let go
+ * @parked: on daxgup_parked while the device is gone and pages are in use
+ * @park_work: walks the pages in use, releases the pagemap at the end
+ * @park_wait: on the wait queue of @park_page's refcount
+ * @park_page: the page the walk waits for, or NULL
+ * @park_pfn: the walk's cursor: every data page before it is unused
+ * @park_recheck: when to look again at a page still tied to a file
+ * @parked_at: jiffies when the device went
+ * @dimms: the DIMMs of the region, kept busy while parked
+ * @nr_dimms: how many of @dimms are held
  */
 struct daxgup_pagemap {
 	struct dev_pagemap pgmap;
-	struct list_head parked;
 	struct daxgup_pmem *pmem;
 	struct dax_device *dax_dev;
 	phys_addr_t data_start;
 	phys_addr_t data_end;
 	struct resource *busy;
 	char name[32];
+	struct list_head parked;
+	struct delayed_work park_work;
+	struct wait_queue_entry park_wait;
+	struct page *park_page;
+	unsigned long park_pfn;
+	unsigned long park_recheck;
+	unsigned long parked_at;
+	struct nvdimm *dimms[ND_MAX_MAPPINGS];
+	int nr_dimms;
 };
 
 /*
@@ -200,12 +222,16 @@ static int daxgup_fsdax_read_info_block(struct daxgup_pmem *pmem,
 	}
 
 	rc = nvdimm_setup_pfn(nd_pfn, pgmap);
-	/* from here on the namespace is ours: no more raw access */
-	devm_namespace_disable(dev, pmem->ndns);
 	if (rc) {
+		/*
+		 * Not disabled here: nvdimm_setup_pfn() may have failed to
+		 * enable it again itself; devres undoes what is mapped.
+		 */
 		dev_err(dev, "%s: %d\n", daxgup_pfn_setup_reason(rc), rc);
 		return rc;
 	}
+	/* from here on the namespace is ours: no more raw access */
+	devm_namespace_disable(dev, pmem->ndns);
 
 	rc = daxgup_fsdax_check_layout(pmem, nd_pfn, pgmap);
 	if (rc)
@@ -217,162 +243,358 @@ static int daxgup_fsdax_read_info_block(struct daxgup_pmem *pmem,
 }
 
 /*
- * A page is still pinned and the waiting task got a fatal signal: keep
- * everything a pinned page, its final put or a memory failure can reach.
- * The pagemap stays in place with its memmap, our iomem claim keeps the
- * range from being mapped again by anyone, the dax_device is not put,
- * and the module is pinned so that the memory_failure handler stays.
- * When the module is already going (rmmod), it cannot be pinned: drop the
- * handler, the generic one takes over.
+ * Removal and parking.
+ *
+ * The pagemap's percpu_ref is what GUP takes while it walks the page
+ * tables (get_dev_pagemap()).  Killing it and draining it makes every new
+ * get_user_pages() or pin_user_pages() of the device fail, and makes every
+ * reference GUP took before visible in a page refcount, which is 1 for an
+ * idle fsdax page.  memremap_pages() took one pagemap reference per page;
+ * memunmap_pages() kills the ref and drops those again, so a pagemap that
+ * was drained here is brought back to that state before it is unmapped.
  */
-static void daxgup_fsdax_leak(struct daxgup_pagemap *map,
-			      unsigned long pinned)
+static unsigned long daxgup_pagemap_refs(struct daxgup_pagemap *map)
 {
-	struct daxgup_pmem *pmem = map->pmem;
-	bool pinned_module = try_module_get(THIS_MODULE);
+	struct dev_pagemap *pgmap = &map->pgmap;
 
-	if (!pinned_module)
-		WRITE_ONCE(map->pgmap.ops, NULL);
-	pmem->leaked = true;
-	map->pmem = NULL;
-
-	dev_crit(pmem->dev, "interrupted while %lu pages are pinned: leaking %pa-%pa and its memmap until reboot%s\n",
-		 pinned, &map->data_start, &map->data_end,
-		 pinned_module ? ", module pinned" : "");
+	return PHYS_PFN(range_len(&pgmap->range)) -
+	       vmem_altmap_offset(pgmap_altmap(pgmap));
 }
 
-static void daxgup_fsdax_release(struct daxgup_pagemap *map)
+static void daxgup_pagemap_kill(struct daxgup_pagemap *map)
 {
+	percpu_ref_kill(&map->pgmap.ref);
+	percpu_ref_put_many(&map->pgmap.ref, daxgup_pagemap_refs(map));
+	wait_for_completion(&map->pgmap.done);
+}
+
+static void daxgup_pagemap_unmap(struct daxgup_pagemap *map)
+{
+	reinit_completion(&map->pgmap.done);
+	percpu_ref_resurrect(&map->pgmap.ref);
+	percpu_ref_get_many(&map->pgmap.ref, daxgup_pagemap_refs(map) - 1);
 	memunmap_pages(&map->pgmap);
-	release_mem_region(map->busy->start, resource_size(map->busy));
-	kfree(map);
 }
 
 /*
- * Parked pagemaps.  fs/dax.c ties a page to the file that maps it
- * (page->mapping) for as long as the file's page cache holds a DAX entry
- * for it, and touches the page again when it drops the entry: on truncate,
- * on eviction, at the latest on unmount.  A filesystem whose device dies
- * stays mounted with those entries until then, unless the kernel drops them
- * when the device dies (the daxgup series does; 6.12 does not).  Unmapping
- * the memmap under them would make that unmount crash, so a pagemap with
- * pages still tied to files is parked instead: it stays mapped, with our
- * claim on the range, and a worker releases it once no page is tied to a
- * file or referenced any more.  The module stays pinned meanwhile.
+ * A page of the dead pagemap is in use while someone holds a reference
+ * (DMA in flight, a page in a pipe or a socket, a long-term pin) or while
+ * it is tied to a file: fs/dax.c touches the page again when it drops the
+ * file's DAX entry (on truncate, eviction, unmount), unless the kernel
+ * dropped it when the device died.  Neither can start again: GUP fails on
+ * the dead pagemap and DAX faults on the dead dax_device.
  */
-static LIST_HEAD(daxgup_parked);
-static DEFINE_MUTEX(daxgup_parked_lock);
-static void daxgup_parked_work_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(daxgup_parked_work, daxgup_parked_work_fn);
+static bool daxgup_page_in_use(struct page *page)
+{
+	return page_ref_count(page) > 1 || READ_ONCE(page->mapping);
+}
 
-#define DAXGUP_PARKED_POLL	(HZ / 2)
-
-static bool daxgup_fsdax_in_use(struct daxgup_pagemap *map)
+static void daxgup_count_in_use(struct daxgup_pagemap *map,
+				unsigned long *pinned, unsigned long *tied)
 {
 	unsigned long pfn, end = PHYS_PFN(map->data_end);
 	struct page *page;
 
+	*pinned = *tied = 0;
 	for (pfn = PHYS_PFN(map->data_start); pfn < end; pfn++) {
 		page = pfn_to_page(pfn);
-		if (READ_ONCE(page->mapping) || page_ref_count(page) > 1)
-			return true;
-		if (!(pfn % 4096))
+		if (page_ref_count(page) > 1)
+			(*pinned)++;
+		else if (READ_ONCE(page->mapping))
+			(*tied)++;
+		if (!(pfn % DAXGUP_SCAN_BATCH))
 			cond_resched();
 	}
+}
+
+static void daxgup_fsdax_release(struct daxgup_pagemap *map)
+{
+	daxgup_pagemap_unmap(map);
+	release_mem_region(map->busy->start, resource_size(map->busy));
+	put_dax(map->dax_dev);
+	kfree(map);
+}
+
+/*
+ * Parked pagemaps: removed devices whose pages are still in use.  The
+ * removal does not wait for them.  What a parked pagemap keeps is what a
+ * page in use can reach: the memmap and the direct map (DMA lands there,
+ * the final put reads page->pgmap), our claim on the physical range, so
+ * that no driver maps it again meanwhile, the busy count of its DIMMs, so
+ * that they are not erased or overwritten under the DMA, the dax_device of
+ * the memory_failure handler, and this module.
+ *
+ * A cursor walks the data pages once.  At a page with references it hangs
+ * a wait entry on that page's refcount, which the final put wakes
+ * (__put_devmap_managed_folio_refs()); at a page still tied to a file,
+ * which nothing signals, it checks again later, backing off.  A page the
+ * cursor has passed stays unused (see daxgup_page_in_use()).  When the
+ * cursor reaches the end the pagemap is unmapped and its memory released.
+ */
+static LIST_HEAD(daxgup_parked);
+static DEFINE_MUTEX(daxgup_parked_lock);
+static struct workqueue_struct *daxgup_wq;
+
+#define DAXGUP_TIED_RECHECK_MIN	(HZ / 4)
+#define DAXGUP_TIED_RECHECK_MAX	(8 * HZ)
+
+/* Called under the page's wait queue lock, maybe in interrupt context. */
+static int daxgup_parked_wake(struct wait_queue_entry *wait, unsigned int mode,
+			      int sync, void *arg)
+{
+	struct daxgup_pagemap *map =
+		container_of(wait, struct daxgup_pagemap, park_wait);
+	struct wait_bit_key *key = arg;
+
+	if (key->flags == &map->park_page->_refcount)
+		mod_delayed_work(daxgup_wq, &map->park_work, 0);
+	return 0;
+}
+
+static void daxgup_parked_unwait(struct daxgup_pagemap *map)
+{
+	if (!map->park_page)
+		return;
+	remove_wait_queue(__var_waitqueue(&map->park_page->_refcount),
+			  &map->park_wait);
+	map->park_page = NULL;
+}
+
+/*
+ * Wait for @page to become idle.  The entry goes on the queue before the
+ * refcount is read again: a put that brings the page to 1 after that read
+ * finds the entry (the put's atomic is a full barrier, and so is ours).
+ */
+static bool daxgup_parked_wait(struct daxgup_pagemap *map, struct page *page)
+{
+	map->park_page = page;
+	add_wait_queue(__var_waitqueue(&page->_refcount), &map->park_wait);
+	/* pairs with the put's value-returning atomic before wake_up_var() */
+	smp_mb();
+	if (page_ref_count(page) > 1)
+		return true;
+	daxgup_parked_unwait(map);
 	return false;
 }
 
-/* Release the parked pagemaps nobody uses any more; true if none is left. */
-static bool daxgup_parked_reap(void)
+static void daxgup_parked_drop_dimms(struct daxgup_pagemap *map)
 {
-	struct daxgup_pagemap *map, *next;
-	bool empty;
+	int i;
 
-	mutex_lock(&daxgup_parked_lock);
-	list_for_each_entry_safe(map, next, &daxgup_parked, parked) {
-		if (daxgup_fsdax_in_use(map))
-			continue;
-		list_del(&map->parked);
-		pr_info("%s: released %pa-%pa, its filesystem let go\n",
-			map->name, &map->data_start, &map->data_end);
-		daxgup_fsdax_release(map);
-		module_put(THIS_MODULE);
+	for (i = 0; i < map->nr_dimms; i++) {
+		atomic_dec(&map->dimms[i]->busy);
+		put_device(&map->dimms[i]->dev);
 	}
-	empty = list_empty(&daxgup_parked);
-	mutex_unlock(&daxgup_parked_lock);
-	return empty;
+	map->nr_dimms = 0;
 }
 
 static void daxgup_parked_work_fn(struct work_struct *work)
 {
-	if (!daxgup_parked_reap())
-		schedule_delayed_work(&daxgup_parked_work, DAXGUP_PARKED_POLL);
+	struct daxgup_pagemap *map =
+		container_of(to_delayed_work(work), struct daxgup_pagemap,
+			     park_work);
+	unsigned long end = PHYS_PFN(map->data_end);
+	struct page *page;
+
+	daxgup_parked_unwait(map);
+	for (; map->park_pfn < end; map->park_pfn++) {
+		page = pfn_to_page(map->park_pfn);
+		if (page_ref_count(page) > 1 && daxgup_parked_wait(map, page))
+			return;
+		if (READ_ONCE(page->mapping)) {
+			queue_delayed_work(daxgup_wq, &map->park_work,
+					   map->park_recheck);
+			map->park_recheck = min(2 * map->park_recheck,
+						DAXGUP_TIED_RECHECK_MAX);
+			return;
+		}
+		if (!(map->park_pfn % DAXGUP_SCAN_BATCH))
+			cond_resched();
+	}
+
+	mutex_lock(&daxgup_parked_lock);
+	list_del(&map->parked);
+	mutex_unlock(&daxgup_parked_lock);
+	/* No wait entry is left to queue us again: nothing else runs us. */
+	cancel_delayed_work(&map->park_work);
+
+	pr_info("%s: released %pa-%pa, parked for %u ms\n", map->name,
+		&map->data_start, &map->data_end,
+		jiffies_to_msecs(jiffies - map->parked_at));
+	daxgup_parked_drop_dimms(map);
+	daxgup_fsdax_release(map);
+	module_put(THIS_MODULE);
 }
 
-/* Park @map; false if the module is going away and cannot be pinned. */
-static bool daxgup_fsdax_park(struct daxgup_pagemap *map)
+/* Keep the region's DIMMs busy: no secure erase or overwrite under DMA. */
+static void daxgup_parked_hold_dimms(struct daxgup_pagemap *map,
+				     struct nd_region *nd_region)
 {
-	if (!try_module_get(THIS_MODULE))
-		return false;
-	/* The dax_device goes with the disk: fail memory errors generically. */
-	WRITE_ONCE(map->pgmap.ops, NULL);
-	dev_warn(map->pmem->dev, "pages still belong to files of a mounted filesystem: keeping %pa-%pa mapped until it lets go (unmount it)\n",
-		 &map->data_start, &map->data_end);
+	struct nvdimm *nvdimm;
+	int i;
+
+	for (i = 0; i < min(nd_region->ndr_mappings, ND_MAX_MAPPINGS); i++) {
+		nvdimm = nd_region->mapping[i].nvdimm;
+		get_device(&nvdimm->dev);
+		atomic_inc(&nvdimm->busy);
+		map->dimms[map->nr_dimms++] = nvdimm;
+	}
+}
+
+static void daxgup_fsdax_park(struct daxgup_pagemap *map,
+			      unsigned long pinned, unsigned long tied)
+{
+	struct daxgup_pmem *pmem = map->pmem;
+
+	daxgup_parked_hold_dimms(map, pmem->region);
+	init_waitqueue_func_entry(&map->park_wait, daxgup_parked_wake);
+	INIT_DELAYED_WORK(&map->park_work, daxgup_parked_work_fn);
+	map->park_pfn = PHYS_PFN(map->data_start);
+	map->park_recheck = DAXGUP_TIED_RECHECK_MIN;
+	map->parked_at = jiffies;
 	map->pmem = NULL;
+
 	mutex_lock(&daxgup_parked_lock);
 	list_add_tail(&map->parked, &daxgup_parked);
 	mutex_unlock(&daxgup_parked_lock);
-	schedule_delayed_work(&daxgup_parked_work, DAXGUP_PARKED_POLL);
-	return true;
+
+	dev_info(pmem->dev, "parked %pa-%pa: %lu pages pinned, %lu more tied to files; released once they are let go\n",
+		 &map->data_start, &map->data_end, pinned, tied);
+	queue_delayed_work(daxgup_wq, &map->park_work, 0);
 }
 
-/**
- * daxgup_fsdax_reap() - release the parked pagemaps nobody uses any more
- *
- * Called before a probe: the namespace that comes back may be the one
- * whose pagemap is parked, and its range must be free again.
- */
-void daxgup_fsdax_reap(void)
+/* What the cursor of a parked pagemap has not yet seen idle. */
+static unsigned long daxgup_parked_in_use(struct daxgup_pagemap *map)
 {
-	daxgup_parked_reap();
+	unsigned long pfn, end = PHYS_PFN(map->data_end), nr = 0;
+
+	for (pfn = READ_ONCE(map->park_pfn); pfn < end; pfn++) {
+		nr += daxgup_page_in_use(pfn_to_page(pfn));
+		if (!(pfn % DAXGUP_SCAN_BATCH))
+			cond_resched();
+	}
+	return nr;
 }
 
 /**
- * daxgup_fsdax_exit() - wait for the parked pagemaps at module unload
+ * daxgup_parked_show() - /sys/bus/nd/drivers/daxgup_pmem/parked
+ * @drv: the driver
+ * @buf: one line per parked pagemap: namespace, data range, pages in use
  *
- * Only reached once every parked pagemap was released (each pins the
- * module), so this only waits for a worker that is still returning.
+ * Return: the length of @buf.
+ */
+ssize_t daxgup_parked_show(struct device_driver *drv, char *buf)
+{
+	struct daxgup_pagemap *map;
+	ssize_t len = 0;
+
+	mutex_lock(&daxgup_parked_lock);
+	list_for_each_entry(map, &daxgup_parked, parked)
+		len += sysfs_emit_at(buf, len, "%s %pa-%pa %lu\n", map->name,
+				     &map->data_start, &map->data_end,
+				     daxgup_parked_in_use(map));
+	mutex_unlock(&daxgup_parked_lock);
+	return len;
+}
+
+/**
+ * daxgup_fsdax_check_parked() - refuse a range that a parked pagemap holds
+ * @dev: the device being probed
+ * @start: physical start of its namespace
+ * @size: size of its namespace
+ *
+ * Return: 0, or -EBUSY after a dev_err naming the reason.
+ */
+int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
+			      resource_size_t size)
+{
+	struct daxgup_pagemap *map;
+	int rc = 0;
+
+	mutex_lock(&daxgup_parked_lock);
+	list_for_each_entry(map, &daxgup_parked, parked) {
+		if (map->busy->start > start + size - 1 ||
+		    map->busy->end < start)
+			continue;
+		dev_err(dev, "%pa-%pa of its previous pagemap is parked: pages are still pinned or tied to files (see /sys/bus/nd/drivers/%s/parked); try again once they are let go\n",
+			&map->data_start, &map->data_end, KBUILD_MODNAME);
+		rc = -EBUSY;
+		break;
+	}
+	mutex_unlock(&daxgup_parked_lock);
+	return rc;
+}
+
+/**
+ * daxgup_fsdax_init() - set up the workqueue of the parked pagemaps
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int daxgup_fsdax_init(void)
+{
+	daxgup_wq = alloc_workqueue("daxgup_parked", WQ_UNBOUND, 0);
+	return daxgup_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * daxgup_fsdax_exit() - tear down the workqueue at module unload
+ *
+ * Each parked pagemap pins the module, so none is left; this waits for a
+ * worker that released the last one and is still returning.
  */
 void daxgup_fsdax_exit(void)
 {
-	cancel_delayed_work_sync(&daxgup_parked_work);
+	destroy_workqueue(daxgup_wq);
+}
+
+/*
+ * rmmod with the device still bound: the module cannot be pinned, so it
+ * cannot park.  Wait for the pins, killably; a page tied to a file cannot
+ * be left here, since no filesystem is mounted (a mounted disk holds the
+ * module).  Interrupted, the pagemap is left as it is until reboot: its
+ * dead pagemap keeps the memory_failure handler from being called.
+ */
+static void daxgup_fsdax_unmap_going(struct daxgup_pagemap *map)
+{
+	struct daxgup_pmem *pmem = map->pmem;
+	unsigned long pinned;
+
+	pinned = daxgup_wait_unpinned(pmem->dev, PHYS_PFN(map->data_start),
+				      PHYS_PFN(map->data_end));
+	if (!pinned) {
+		daxgup_fsdax_release(map);
+		return;
+	}
+	dev_crit(pmem->dev, "module unloading, interrupted while %lu pages are pinned: leaving %pa-%pa mapped until reboot\n",
+		 pinned, &map->data_start, &map->data_end);
 }
 
 /*
  * devres action registered right after memremap_pages(), so it runs
  * before anything probe set up earlier is undone and after the disk
- * release (registered later) has stopped DAX and shut the filesystem
- * down.  memunmap_pages() itself drops the pages' references in bulk and
- * only waits for transient pagemap references: an O_DIRECT read still in
- * flight into a DAX page would then write through a vanished direct map.
- * Hence wait for the pins first, then for the filesystem to let go.
+ * release (registered later) has killed DAX and told the filesystem.
+ * New pins fail from here on; memory still in use is parked, the removal
+ * does not wait for it.
  */
 static void daxgup_fsdax_unmap(void *data)
 {
 	struct daxgup_pagemap *map = data;
-	unsigned long pinned;
+	unsigned long pinned, tied;
 
-	pinned = daxgup_wait_unpinned(map->pmem->dev,
-				      PHYS_PFN(map->data_start),
-				      PHYS_PFN(map->data_end));
-	if (pinned) {
-		daxgup_fsdax_leak(map, pinned);
+	/* killed by the disk release; ours to put now (daxgup_dax_release()) */
+	map->pmem->dax_dev = NULL;
+
+	daxgup_pagemap_kill(map);
+	daxgup_count_in_use(map, &pinned, &tied);
+	if (!pinned && !tied) {
+		daxgup_fsdax_release(map);
 		return;
 	}
-	if (daxgup_fsdax_in_use(map) && daxgup_fsdax_park(map))
+	if (!try_module_get(THIS_MODULE)) {
+		daxgup_fsdax_unmap_going(map);
 		return;
-
-	daxgup_fsdax_release(map);
+	}
+	daxgup_fsdax_park(map, pinned, tied);
 }
 
 /**
@@ -380,10 +602,9 @@ static void daxgup_fsdax_unmap(void *data)
  * @pmem: the device, its dax_device already allocated
  * @nd_pfn: the pfn device
  *
- * Not devm_memremap_pages(): its release cannot be cancelled, so a pin
- * that outlives the wait could only be survived by blocking in
- * memunmap_pages() forever.  memremap_pages() plus our own devres action
- * gives the same order (wait, then unmap) and a way to leak instead.
+ * Not devm_memremap_pages(): its release unmaps at once, under pages in
+ * use.  memremap_pages() plus our own devres action lets the removal park
+ * those instead (daxgup_fsdax_unmap()).
  *
  * Return: 0 or a negative errno.
  */

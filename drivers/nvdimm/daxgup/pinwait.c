@@ -18,9 +18,6 @@
 
 #include "daxgup_pmem.h"
 
-/* pages scanned between two cond_resched() */
-#define DAXGUP_SCAN_BATCH	4096
-
 static bool daxgup_page_pinned(struct page *page)
 {
 	return page_ref_count(page) > 1;

@@ -271,8 +271,9 @@ static void daxgup_pagemap_kill(struct daxgup_pagemap *map)
 static void daxgup_pagemap_unmap(struct daxgup_pagemap *map)
 {
 	reinit_completion(&map->pgmap.done);
+	/* the base reference, which the kill dropped, then the pages' */
 	percpu_ref_resurrect(&map->pgmap.ref);
-	percpu_ref_get_many(&map->pgmap.ref, daxgup_pagemap_refs(map) - 1);
+	percpu_ref_get_many(&map->pgmap.ref, daxgup_pagemap_refs(map));
 	memunmap_pages(&map->pgmap);
 }
 
@@ -412,17 +413,21 @@ static void daxgup_parked_work_fn(struct work_struct *work)
 			cond_resched();
 	}
 
-	mutex_lock(&daxgup_parked_lock);
-	list_del(&map->parked);
-	mutex_unlock(&daxgup_parked_lock);
 	/* No wait entry is left to queue us again: nothing else runs us. */
 	cancel_delayed_work(&map->park_work);
 
+	/*
+	 * Off the list only once the range is free again: a probe that no
+	 * longer finds it parked must be able to claim it.
+	 */
+	mutex_lock(&daxgup_parked_lock);
 	pr_info("%s: released %pa-%pa, parked for %u ms\n", map->name,
 		&map->data_start, &map->data_end,
 		jiffies_to_msecs(jiffies - map->parked_at));
 	daxgup_parked_drop_dimms(map);
+	list_del(&map->parked);
 	daxgup_fsdax_release(map);
+	mutex_unlock(&daxgup_parked_lock);
 	module_put(THIS_MODULE);
 }
 
@@ -648,6 +653,14 @@ int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 	}
 	pmem->virt_addr = addr;
 	pmem->has_pages = true;
+	/*
+	 * memremap_pages() sets the ref up without PERCPU_REF_ALLOW_REINIT,
+	 * so a kill would free its per-cpu counters and the ref could not be
+	 * brought back for memunmap_pages() (daxgup_pagemap_unmap()).  Keep
+	 * them: percpu_ref_exit() in memunmap_pages() frees them anyway.
+	 * Nothing else switches the ref's mode before the removal.
+	 */
+	map->pgmap.ref.data->allow_reinit = true;
 
 	rc = devm_add_action_or_reset(dev, daxgup_fsdax_unmap, map);
 	if (rc)

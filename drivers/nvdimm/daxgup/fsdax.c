@@ -9,12 +9,14 @@
 
 #include <linux/dax.h>
 #include <linux/device.h>
+#include <linux/fs.h>
 #include <linux/ioport.h>
 #include <linux/log2.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nd.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -278,18 +280,70 @@ static void daxgup_pagemap_unmap(struct daxgup_pagemap *map)
 }
 
 /*
+ * 6.12 leaves the user mappings of a DAX file in place when its device
+ * dies (only xfs with rmapbt zaps them; the daxgup series revokes them in
+ * every filesystem).  A task could then go on reaching parked memory, and
+ * GUP, which finds the pagemap dead behind a present entry, would retry
+ * that entry until the task is killed.  So zap, file by file, the pages
+ * still tied to one: a later access faults, and the fault fails on the
+ * dead dax_device (SIGBUS).  page->mapping is read again under RCU before
+ * the inode is grabbed: an inode is freed only a grace period after its
+ * eviction untied its pages, and igrab() refuses one being evicted.
+ * Shared (reflinked) pages name no single file and are left alone.
+ */
+static void daxgup_fsdax_zap(struct daxgup_pagemap *map)
+{
+	unsigned long pfn, end = PHYS_PFN(map->data_end);
+	struct address_space *mapping, *cur = NULL;
+	pgoff_t index = 0, start = 0, nr = 0;
+	struct inode *inode = NULL;
+	struct page *page = NULL;
+
+	for (pfn = PHYS_PFN(map->data_start); pfn <= end; pfn++) {
+		mapping = NULL;
+		if (pfn < end) {
+			page = pfn_to_page(pfn);
+			mapping = READ_ONCE(page->mapping);
+			index = READ_ONCE(page->index);
+			if ((unsigned long)mapping & PAGE_MAPPING_FLAGS)
+				mapping = NULL;
+		}
+		if (mapping && mapping == cur && index == start + nr) {
+			nr++;
+			continue;
+		}
+		if (cur) {
+			unmap_mapping_pages(cur, start, nr, false);
+			iput(inode);
+			cur = NULL;
+		}
+		if (mapping) {
+			rcu_read_lock();
+			mapping = READ_ONCE(page->mapping);
+			inode = NULL;
+			if (mapping &&
+			    !((unsigned long)mapping & PAGE_MAPPING_FLAGS))
+				inode = igrab(mapping->host);
+			rcu_read_unlock();
+			if (inode) {
+				cur = mapping;
+				start = READ_ONCE(page->index);
+				nr = 1;
+			}
+		}
+		if (!(pfn % DAXGUP_SCAN_BATCH))
+			cond_resched();
+	}
+}
+
+/*
  * A page of the dead pagemap is in use while someone holds a reference
  * (DMA in flight, a page in a pipe or a socket, a long-term pin) or while
  * it is tied to a file: fs/dax.c touches the page again when it drops the
  * file's DAX entry (on truncate, eviction, unmount), unless the kernel
  * dropped it when the device died.  Neither can start again: GUP fails on
- * the dead pagemap and DAX faults on the dead dax_device.
+ * the dead pagemap, and DAX faults on the dead dax_device.
  */
-static bool daxgup_page_in_use(struct page *page)
-{
-	return page_ref_count(page) > 1 || READ_ONCE(page->mapping);
-}
-
 static void daxgup_count_in_use(struct daxgup_pagemap *map,
 				unsigned long *pinned, unsigned long *tied)
 {
@@ -312,6 +366,8 @@ static void daxgup_fsdax_release(struct daxgup_pagemap *map)
 {
 	daxgup_pagemap_unmap(map);
 	release_mem_region(map->busy->start, resource_size(map->busy));
+	/* killed by the disk release, unless the probe failed before it */
+	kill_dax(map->dax_dev);
 	put_dax(map->dax_dev);
 	kfree(map);
 }
@@ -329,7 +385,7 @@ static void daxgup_fsdax_release(struct daxgup_pagemap *map)
  * a wait entry on that page's refcount, which the final put wakes
  * (__put_devmap_managed_folio_refs()); at a page still tied to a file,
  * which nothing signals, it checks again later, backing off.  A page the
- * cursor has passed stays unused (see daxgup_page_in_use()).  When the
+ * cursor has passed stays unused (see daxgup_count_in_use()).  When the
  * cursor reaches the end the pagemap is unmapped and its memory released.
  */
 static LIST_HEAD(daxgup_parked);
@@ -468,23 +524,11 @@ static void daxgup_fsdax_park(struct daxgup_pagemap *map,
 	queue_delayed_work(daxgup_wq, &map->park_work, 0);
 }
 
-/* What the cursor of a parked pagemap has not yet seen idle. */
-static unsigned long daxgup_parked_in_use(struct daxgup_pagemap *map)
-{
-	unsigned long pfn, end = PHYS_PFN(map->data_end), nr = 0;
-
-	for (pfn = READ_ONCE(map->park_pfn); pfn < end; pfn++) {
-		nr += daxgup_page_in_use(pfn_to_page(pfn));
-		if (!(pfn % DAXGUP_SCAN_BATCH))
-			cond_resched();
-	}
-	return nr;
-}
-
 /**
  * daxgup_parked_show() - /sys/bus/nd/drivers/daxgup_pmem/parked
  * @drv: the driver
- * @buf: one line per parked pagemap: namespace, data range, pages in use
+ * @buf: one line per parked pagemap: namespace, data range, and the pages
+ *	its walk has not yet seen unused (not all of them are in use)
  *
  * Return: the length of @buf.
  */
@@ -497,7 +541,8 @@ ssize_t daxgup_parked_show(struct device_driver *drv, char *buf)
 	list_for_each_entry(map, &daxgup_parked, parked)
 		len += sysfs_emit_at(buf, len, "%s %pa-%pa %lu\n", map->name,
 				     &map->data_start, &map->data_end,
-				     daxgup_parked_in_use(map));
+				     PHYS_PFN(map->data_end) -
+				     READ_ONCE(map->park_pfn));
 	mutex_unlock(&daxgup_parked_lock);
 	return len;
 }
@@ -590,6 +635,7 @@ static void daxgup_fsdax_unmap(void *data)
 	map->pmem->dax_dev = NULL;
 
 	daxgup_pagemap_kill(map);
+	daxgup_fsdax_zap(map);
 	daxgup_count_in_use(map, &pinned, &tied);
 	if (!pinned && !tied) {
 		daxgup_fsdax_release(map);

@@ -1,0 +1,655 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# dax_park: removing an fsdax namespace while a page of it is still in use
+# must not wait for that page: the driver "parks" the memory of the pages
+# in use until the last reference goes.  For each driver of the lab's
+# mounts, on its first mount:
+#   1. its pfn device is unbound from the driver while an O_DIRECT read
+#      from a slow device (dm-delay, reads take 30 s) into a MAP_SHARED
+#      mapping of a file on it is in flight (GUP pins the DAX pages): the
+#      unbind must return before the read does, and the read must land in
+#      full;
+#   2. meanwhile the memory is parked (daxgup_pmem: its "parked" file lists
+#      the namespace; nd_pmem: "memremap: parked" in the kernel log) and
+#      binding the pfn device again fails with EBUSY and leaves it unbound;
+#   3. with every filesystem of the driver unmounted (the removed one stays
+#      mounted while the reader maps a file on it, and its block device
+#      then holds the module as well), rmmod is refused and the removal
+#      took a reference on the module: the parked memory pins it;
+#   4. once the read landed, the reader exited and the removed filesystem
+#      is unmounted (on stock and base the pages stay tied to its files
+#      until then), the memory is released, rmmod succeeds, and the driver
+#      loaded again serves every namespace, which mount again with a file
+#      written before the removal intact;
+#   5. a pipe holding 64 KiB of a DAX mapping (vmsplice) does not hold the
+#      unbind up: on the patched kernel the pipe holds a copy and nothing
+#      needs parking, on stock it holds the pages (parked, and binding is
+#      refused until they are released); the pipe must return what was
+#      put in it, and once it is drained and the filesystem unmounted the
+#      namespace binds and mounts again.
+# nd_pmem parks only on the patched kernel: on stock and base it crashes
+# the guest when memory under DMA is removed (see known-crashes and
+# dax_unbind), so its cases are SKIP there and nothing is removed.
+. /run/daxgup/env
+. "$(dirname "$0")/lib.sh"
+set -u
+echo "TAP version 13"
+drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
+echo "1..$(($(echo "$drivers" | wc -w) * 5))"
+
+nd=/sys/bus/nd
+slow=daxgup-park-slow
+tmp=/tmp/dax_park.$$
+# The hang detector of every wait below (a removal, the read, a child's
+# exit, a release): each normally takes seconds at most.  It is not a
+# timing assertion, only what turns a hang into a failure with evidence.
+hang=$((60 * ${DAXGUP_TIMEOUT_SCALE:-1}))
+mkdir -p "$tmp"
+
+# The pfn device (pfnX.Y) behind each block device, while they are bound.
+declare -A pfn_of
+for m in $DAXGUP_MOUNTS; do
+	IFS=: read -r _ _ _ dev _ <<<"$m"
+	pfn_of[$dev]=$(basename "$(readlink -f "/sys/block/$dev/device")")
+done
+
+# reader FILE DEV: map FILE (2 MiB) shared, write every page, open DEV
+# O_DIRECT, say "ready", read DEV's first 2 MiB into the mapping (GUP pins
+# its DAX pages until the read lands), say "read <bytes>", then wait for
+# stdin to close.
+reader_py='
+import mmap, os, sys
+n = 2 << 20
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.ftruncate(fd, n)
+m = mmap.mmap(fd, n)
+m[:] = b"\x5a" * n
+dev = os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECT)
+print("ready", flush=True)
+try:
+    print("read %d" % os.preadv(dev, [m], 0), flush=True)
+except OSError as e:
+    print("read failed: %s" % e, flush=True)
+sys.stdin.read()
+'
+
+# what the reader says once its read returned (not "ready")
+readre='^read ([0-9]+|failed)'
+# landed FILE: the reader's output FILE has the result of the read
+landre=$'\n''read ([0-9]+|failed)'
+landed() { local s; s=$'\n'$(<"$1"); [[ $s =~ $landre ]]; }
+
+# splicer FILE: map FILE (64 KiB) shared, write it, vmsplice() all of the
+# mapping into a pipe, say "ready"; once stdin closes, drain the pipe and
+# say "drained <bytes> intact|differs".
+splicer_py='
+import ctypes, mmap, os, sys
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+libc = ctypes.CDLL(None, use_errno=True)
+n = 1 << 16
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.ftruncate(fd, n)
+m = mmap.mmap(fd, n)
+m[:] = b"\x6b" * n
+r, w = os.pipe()
+iov = iovec(ctypes.addressof(ctypes.c_char.from_buffer(m)), n)
+got = libc.vmsplice(w, ctypes.byref(iov), 1, 0)
+if got != n:
+    print("vmsplice returned %d: %s" % (got, os.strerror(ctypes.get_errno())))
+    sys.exit(1)
+print("ready", flush=True)
+sys.stdin.read()
+data = b""
+while len(data) < n:
+    chunk = os.read(r, n - len(data))
+    if not chunk:
+        break
+    data += chunk
+print("drained %d %s" % (len(data), "intact" if data == b"\x6b" * n else "differs"),
+      flush=True)
+'
+
+# pattern BYTE: the md5sum of 64 KiB of BYTE (octal escape for tr)
+pattern() { head -c 65536 /dev/zero | tr '\0' "$1" | md5sum; }
+mounted() { grep -q "^/dev/$1 $2 " /proc/mounts; }
+bound() { [ -e "$nd/devices/$1/driver" ]; }
+modref() { local r; read -r r 2>/dev/null <"/sys/module/$1/refcnt" || r=none; echo "$r"; }
+load() { if [ "$1" = daxgup_pmem ]; then insmod "$DAXGUP_MODULE"; else modprobe "$1"; fi; }
+# bind_pfn DRV PFN: prints why the write failed, if it did
+bind_pfn() { { echo "$2" >"$nd/drivers/$1/bind"; } 2>&1; }
+
+# wait_line FILE REGEX PID: wait until a line of FILE matches REGEX; fails
+# when PID exits without it, or after $hang s.
+wait_line() {
+	local i
+	for ((i = 0; i < hang * 10; i++)); do
+		grep -qE "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -qE "$2" "$1"
+}
+
+# wait_exit PID: wait up to $hang s for PID to exit; 0 if it did.
+wait_exit() {
+	local i
+	for ((i = 0; i < hang * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stuck PID: how a process that does not return is waiting
+stuck() {
+	echo "# pid $1: $(grep '^State' "/proc/$1/status" 2>/dev/null)," \
+		"wchan $(cat "/proc/$1/wchan" 2>/dev/null)"
+	sed 's/^/#   /' "/proc/$1/stack" 2>/dev/null
+}
+
+# nd_write bind|unbind DRV PFN [FILE]: write PFN to DRV's bind or unbind
+# file in the background, so that a write that hangs is seen.  Sets
+# nd_ms (how long it took) and nd_err (why it failed); FILE (the reader's
+# output) is copied to $tmp/at-bind or at-unbind as soon as the write
+# returns.  A write
+# still running after 1 s has its kernel stack printed (evidence of what
+# it waits for, not a judgement).  0 if it returned and succeeded, 1 if it
+# failed, 2 if it hangs ($hang s).  The kernel log gets a line before and
+# after the write, to place it among the driver's messages.
+hung=
+nd_write() {
+	local pid rc t0 i
+	rm -f "$tmp/at-$1" "$tmp/write.end" "$tmp/write.stack"
+	echo "dax_park: $1 $3 ($2)" >/dev/kmsg
+	t0=$(date +%s%N)
+	(
+		rc=0
+		echo "$3" >"$nd/drivers/$2/$1" || rc=1
+		date +%s%N >"$tmp/write.end"
+		echo "dax_park: $1 $3 ($2) returned $rc" >/dev/kmsg
+		[ -z "${4:-}" ] || cp "$4" "$tmp/at-$1"
+		exit $rc
+	) 2>"$tmp/write.err" &
+	pid=$!
+	for ((i = 0; i < hang * 10; i++)); do
+		kill -0 $pid 2>/dev/null || break
+		[ $i != 10 ] || stuck $pid >"$tmp/write.stack"
+		sleep 0.1
+	done
+	if kill -0 $pid 2>/dev/null; then
+		echo "# the $1 of $3 (driver $2) did not return within $hang s"
+		stuck $pid
+		hung=$pid
+		return 2
+	fi
+	wait $pid
+	rc=$?
+	nd_ms=$((($(cat "$tmp/write.end") - t0) / 1000000))
+	nd_err=$(cat "$tmp/write.err")
+	if [ -s "$tmp/write.stack" ]; then
+		echo "# the $1 of $3 was still running after 1 s:"
+		cat "$tmp/write.stack"
+	fi
+	[ $rc = 0 ] || return 1
+}
+
+# parked_line DRV NS START MARK: what says that NS's memory is parked
+# (daxgup_pmem: its line in the parked file; nd_pmem: the kernel log line
+# since MARK, for the namespace starting at START), nothing if it is not.
+parked_line() {
+	if [ "$1" = daxgup_pmem ]; then
+		grep "^$2 " "$nd/drivers/$1/parked" 2>/dev/null
+	else
+		kmsg_since "$4" | grep -m1 "memremap: parked $3-"
+	fi
+}
+
+# released DRV NS START MARK: whether NS's parked memory was released
+released() {
+	if [ "$1" = daxgup_pmem ]; then
+		! grep -q "^$2 " "$nd/drivers/$1/parked" 2>/dev/null
+	else
+		kmsg_since "$4" | grep -q "memremap: released $3-"
+	fi
+}
+
+# wait_released DRV NS START MARK: poll every 100 ms; the $hang s limit
+# only detects a release that never comes (the driver looks again at
+# pages tied to files with a backoff of up to 8 s).
+wait_released() {
+	local i
+	for ((i = 0; i < hang * 10; i++)); do
+		released "$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# released_before TEXT: whether $log (the kernel log of a case) has a
+# release ($relre) before the line with TEXT
+released_before() {
+	awk -v t="$1" -v r="$relre" 'index($0, t) { exit } $0 ~ r { f = 1; exit }
+		END { exit !f }' <<<"$log"
+}
+
+# bring_back DEV DRV: /dev/DEV back, binding its pfn device to DRV if it
+# did not come back by itself; 0 if it is there.
+bring_back() {
+	wait_blockdev "$1" && return 0
+	bound "${pfn_of[$1]}" || bind_pfn "$2" "${pfn_of[$1]}" >/dev/null
+	wait_blockdev "$1"
+}
+
+# Children, their stdin, and the cleanup of every path: they are let go,
+# the slow device removed, and every filesystem brought back if it can be.
+rpid='' spid='' rin='' sin=''
+cleanup() {
+	local m fs mnt dev drv pid i end
+	[ -z "$rin" ] || exec {rin}>&-
+	[ -z "$sin" ] || exec {sin}>&-
+	for pid in $rpid $spid; do
+		kill -0 "$pid" 2>/dev/null || continue
+		kill -KILL "$pid" 2>/dev/null
+		wait_exit "$pid" || echo "# cleanup: child $pid does not exit"
+	done
+	# a reader killed in its read goes once the read lands (30 s)
+	if dmsetup info "$slow" >/dev/null 2>&1; then
+		for ((i = 0; i < hang * 10; i++)); do
+			dmsetup remove --noudevsync "$slow" 2>/dev/null && break
+			sleep 0.1
+		done
+		dmsetup mknodes
+		! dmsetup info "$slow" >/dev/null 2>&1 || echo "# cleanup: cannot remove $slow"
+	fi
+	if [ -n "$hung" ]; then
+		echo "# cleanup: an unbind hangs (pid $hung): leaving the namespaces as they are"
+	else
+		for drv in $drivers; do
+			[ -e "/sys/module/$drv" ] || load "$drv" ||
+				echo "# cleanup: cannot load $drv"
+		done
+		for m in $DAXGUP_MOUNTS; do
+			IFS=: read -r fs mnt _ dev drv <<<"$m"
+			mounted "$dev" "$mnt" && continue
+			# parked memory may still be on its way out: retry the bind
+			end=$((SECONDS + hang))
+			until bring_back "$dev" "$drv"; do
+				[ $SECONDS -lt $end ] || break
+				sleep 1
+			done
+			mount -t "$fs" -o dax=always "/dev/$dev" "$mnt" ||
+				echo "# cleanup: cannot mount $mnt again"
+		done
+	fi
+	for m in $DAXGUP_MOUNTS; do
+		IFS=: read -r _ mnt _ _ _ <<<"$m"
+		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept"
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+sectors=$(blockdev --getsz "$DAXGUP_SCRATCH")
+dmsetup create --noudevsync "$slow" \
+	--table "0 $sectors delay $DAXGUP_SCRATCH 0 30000 $DAXGUP_SCRATCH 0 0" &&
+	dmsetup mknodes "$slow"
+[ -b "/dev/mapper/$slow" ] || { echo "Bail out! cannot make the dm-delay device $slow"; exit 1; }
+
+desc=(""
+	"removal returns while an O_DIRECT read into a DAX mapping is in flight,
+ and the read lands in full"
+	"the namespace is refused while its memory is parked"
+	"rmmod of the driver is refused while memory of it is parked"
+	"once the last reference goes, the memory is released, and rmmod and a new load work"
+	"a page held in a pipe does not hold up the removal,
+ and the namespace comes back once the pipe is drained")
+desc=("${desc[@]//$'\n'/}")
+
+# Results go out in case order: case 1 is judged once the read landed,
+# after cases 2 and 3.  result CASE OK|FAIL|SKIP [REASON]
+declare -A res why
+next=1
+result() {
+	res[$1]=$2 why[$1]=${3:-}
+	while [ -n "${res[$next]:-}" ]; do
+		[ "${res[$next]}" != FAIL ] || echo "# ${why[$next]}"
+		tap "${res[$next]}" "$drv: ${desc[$next]}" "${why[$next]}"
+		next=$((next + 1))
+	done
+}
+# bad WHY: add a reason to $problems
+bad() { problems="${problems:+$problems; }$*"; }
+
+idx=0
+for drv in $drivers; do
+	idx=$((idx + 1))
+	res=() why=() next=1
+	mine=$(for m in $DAXGUP_MOUNTS; do [ "${m##*:}" = "$drv" ] && echo "$m"; done)
+	IFS=: read -r fs mnt _ dev _ <<<"$(echo "$mine" | head -n 1)"
+	if [ "$drv" = nd_pmem ] && [ "${DAXGUP_KERNEL:-}" != patched ]; then
+		skip="nd_pmem on $DAXGUP_KERNEL crashes the guest when memory under DMA is removed"
+		skip="$skip (6.12: memunmap_pages() does not wait for pinned FS_DAX pages;"
+		skip="$skip see known-crashes, dax_unbind): nothing removed"
+		for c in 1 2 3 4 5; do
+			result $c SKIP "$skip"
+		done
+		continue
+	fi
+	modular=1
+	[ -e "/sys/module/$drv/refcnt" ] || modular=
+	pfn=${pfn_of[$dev]}
+	ns=$(cat "$nd/devices/$pfn/namespace")
+	start=$(printf '%#x' "$(cat "$nd/devices/$ns/resource")")
+	echo "# $drv: $fs on $mnt, /dev/$dev: $pfn of $ns at $start"
+
+	# A file on another mount of the driver, to find intact after the reload
+	kept=
+	while IFS=: read -r _ m _ d _; do
+		[ "$d" != "$dev" ] || continue
+		xfs_io -f -c "pwrite -q -S 0x3e 0 64k" -c fsync "$m/park-kept" && kept=$m/park-kept
+		break
+	done <<<"$mine"
+
+	# 1. the removal, with the read in flight.  From the removal to the
+	# rmmod of case 3 as little runs as can: every command is slow in the
+	# lab's guest (TCG, binaries over 9p), and all of it must fit in the
+	# read's delay.  What is printed and judged comes after.
+	mark="park unbind $idx"
+	kmsg_mark "$mark"
+	rm -f "$tmp/in" && mkfifo "$tmp/in"
+	python3 -u -c "$reader_py" "$mnt/park-read" "/dev/mapper/$slow" <"$tmp/in" \
+		>"$tmp/reader" 2>&1 &
+	rpid=$!
+	exec {rin}>"$tmp/in"
+	if ! wait_line "$tmp/reader" '^ready$' "$rpid"; then
+		sed 's/^/# reader: /' "$tmp/reader"
+		echo "Bail out! the reader of $mnt did not start"
+		exit 1
+	fi
+	sleep 1	# for the read to be submitted: its pages pinned
+	r0=$(modref "$drv")
+	nd_write unbind "$drv" "$pfn" "$tmp/reader"
+	urc=$?
+	if [ $urc = 2 ]; then
+		msg="the unbind of $pfn did not return within $hang s"
+		result 1 FAIL "$msg (the reader: $(tr '\n' ' ' <"$tmp/reader"))"
+		echo "Bail out! the removal hangs"
+		exit 1
+	fi
+	r1=$(modref "$drv")
+	uerr=$nd_err ums=$nd_ms
+
+	# 2. parked, and refused: the bind at once, then the parked file
+	nd_write bind "$drv" "$pfn" "$tmp/reader"
+	brc=$?
+	if [ $brc = 2 ]; then
+		result 2 FAIL "binding $pfn again did not return within $hang s"
+		echo "Bail out! the bind hangs"
+		exit 1
+	fi
+	berr=$nd_err bms=$nd_ms
+	bound_to=
+	! bound "$pfn" || bound_to=$(readlink "$nd/devices/$pfn/driver")
+	line=
+	if [ "$drv" = daxgup_pmem ]; then
+		echo "dax_park: reading the parked file" >/dev/kmsg
+		line=$(grep "^$ns " "$nd/drivers/$drv/parked")
+		# not landed now: not landed when the file was read
+		early=
+		! landed "$tmp/reader" || early=1
+	fi
+
+	# 3. rmmod, with the driver's filesystems unmounted
+	umounts=() busy=
+	while IFS=: read -r _ m _ d _; do
+		out=$(umount "$m" 2>&1) && continue
+		if [ "$d" = "$dev" ] && [[ $(<"/proc/$rpid/maps") == *"$m/park-read"* ]]; then
+			busy="$m: $out: the reader ($rpid) still maps $m/park-read,"
+			busy="$busy so its block device holds $drv as well"
+		else
+			umounts+=("umount $m failed: $out")
+		fi
+	done <<<"$mine"
+	tried=
+	if [ -n "$modular" ] && ! landed "$tmp/reader"; then
+		tried=1
+		rmmod_out=$(rmmod "$drv" 2>&1)
+		rmmod_rc=$?
+		r2=$(modref "$drv")
+	fi
+
+	# What cases 1 to 3 saw.  The kernel log places each step: a release
+	# logged before a check was made (the read landed early) leaves that
+	# check unjudged.
+	log=$(kmsg_since "$mark")
+	if [ "$drv" = daxgup_pmem ]; then
+		parkre="$pfn: parked " relre="$ns: released "
+	else
+		parkre="memremap: parked $start-" relre="memremap: released $start-"
+	fi
+	inflight=1 state="still"
+	! landed "$tmp/at-unbind" || inflight='' state="no longer"
+	echo "# unbind of $pfn from $drv took $ums ms${uerr:+: $uerr};" \
+		"the read was $state in flight when it returned"
+	grep -E "$parkre|$relre|dax_park:" <<<"$log" | sed 's/^/# log: /'
+	state="still in flight"
+	! landed "$tmp/at-bind" || state=landed
+	echo "# bind $pfn returned after $bms ms${berr:+: $berr}; the read $state"
+
+	problems='' unjudged=''
+	parked=
+	! grep -q "$parkre" <<<"$log" || parked=1
+	if [ "$drv" = daxgup_pmem ]; then
+		if [ -n "$line" ]; then
+			echo "# parked: $line"
+			# the read's pages are in use: the count cannot be 0 while it is in flight
+			[ "${line##* }" -gt 0 ] 2>/dev/null || [ -n "$early" ] ||
+				bad "$nd/drivers/$drv/parked lists $ns with no page in use: $line"
+		elif released_before "dax_park: reading the parked file"; then
+			unjudged="released before the parked file was read"
+		else
+			bad "the removal returned, yet $nd/drivers/$drv/parked does not list $ns"
+		fi
+	elif [ -z "$parked" ]; then
+		bad "the removal returned, yet no \"memremap: parked $start-\" in the log"
+	fi
+	if released_before "dax_park: bind $pfn ($drv)"; then
+		unjudged="${unjudged:+$unjudged; }released before the bind was tried"
+	else
+		if [ $brc = 0 ]; then
+			bad "binding $pfn again succeeded (after $bms ms)"
+		elif [[ $berr != *"Device or resource busy"* ]]; then
+			bad "binding $pfn again failed, not with EBUSY: $berr"
+		fi
+		[ -z "$bound_to" ] || bad "$pfn is bound to $(basename "$bound_to")"
+	fi
+	if [ -n "$problems" ]; then
+		result 2 FAIL "$problems"
+	elif [ -n "$unjudged" ]; then
+		result 2 SKIP "the read landed early: $unjudged"
+	else
+		result 2 OK
+	fi
+
+	problems=
+	[ -z "$busy" ] || echo "# umount $busy"
+	for u in "${umounts[@]}"; do
+		bad "$u"
+	done
+	if [ -z "$modular" ]; then
+		result 3 SKIP "$drv is built into the kernel"
+	elif [ -z "$tried" ]; then
+		result 3 SKIP "the holder let go before rmmod could be tried"
+	else
+		echo "# rmmod $drv: exit $rmmod_rc${rmmod_out:+: $rmmod_out}; refcnt $r0 before" \
+			"the unbind, $r1 after it, $r2 with the filesystems unmounted"
+		[ "$rmmod_rc" != 0 ] || bad "rmmod $drv succeeded"
+		[ -e "/sys/module/$drv" ] || bad "/sys/module/$drv is gone"
+		if [ "$r1" = none ] || [ "$r0" = none ] || [ "$r1" -le "$r0" ]; then
+			bad "the removal took no reference on $drv" \
+				"(refcnt $r0 before, $r1 after): nothing parked holds it"
+		fi
+		if [ -z "$problems" ]; then
+			result 3 OK
+		else
+			result 3 FAIL "$problems"
+		fi
+	fi
+
+	# 4. the read lands, the reader goes: released; rmmod and load again
+	problems=
+	wait_line "$tmp/reader" "$readre" "$rpid" || bad "no result of the read within $hang s"
+	got=$(grep -m1 -E "$readre" "$tmp/reader")
+	echo "# reader: ${got:-nothing}"
+	p1=
+	[ $urc = 0 ] || p1="the unbind failed: $uerr"
+	[ -n "$inflight" ] || p1="${p1:+$p1; }the unbind returned only after the read had landed"
+	[ "$got" = "read 2097152" ] ||
+		p1="${p1:+$p1; }the read did not land in full: ${got:-no result}"
+	if [ -z "$p1" ]; then
+		result 1 OK
+	else
+		result 1 FAIL "$p1"
+	fi
+	exec {rin}>&-
+	rin=
+	if wait_exit "$rpid"; then
+		wait "$rpid"
+		rpid=
+	else
+		bad "the reader did not exit within $hang s of its stdin closing"
+		stuck "$rpid"
+	fi
+	# on stock and base the pages stay tied to its files until the unmount
+	if mounted "$dev" "$mnt" && ! out=$(umount "$mnt" 2>&1); then
+		bad "umount $mnt failed once the reader was gone: $out"
+		umount -l "$mnt"
+	fi
+	if [ -n "$parked" ]; then
+		if wait_released "$drv" "$ns" "$start" "$mark"; then
+			kmsg_since "$mark" | grep -E "released" | sed 's/^/# log: /'
+		else
+			bad "$ns not released $hang s after the read landed, the reader exited" \
+				"and $mnt was unmounted:" \
+				"$(parked_line "$drv" "$ns" "$start" "$mark")"
+		fi
+	fi
+	if [ -n "$modular" ]; then
+		if [ -e "/sys/module/$drv" ]; then
+			out=$(rmmod "$drv" 2>&1) ||
+				bad "rmmod $drv failed after the release: $out" \
+					"(refcnt $(modref "$drv"))"
+		else
+			bad "$drv was already unloaded"
+		fi
+		[ -e "/sys/module/$drv" ] || out=$(load "$drv" 2>&1) ||
+			bad "loading $drv again failed: $out"
+	fi
+	while IFS=: read -r f m _ d _; do
+		if ! bring_back "$d" "$drv"; then
+			bad "/dev/$d did not come back" \
+				"(${pfn_of[$d]}: $(bind_pfn "$drv" "${pfn_of[$d]}"))"
+			continue
+		fi
+		now=$(basename "$(readlink -f "/sys/block/$d/device/driver")")
+		[ "$now" = "$drv" ] || bad "/dev/$d is served by $now"
+		out=$(mount -t "$f" -o dax=always "/dev/$d" "$m" 2>&1) || bad "mount $m: $out"
+	done <<<"$mine"
+	if [ -n "$kept" ]; then
+		[ "$(md5sum <"$kept" 2>/dev/null)" = "$(pattern '\076')" ] ||
+			bad "$kept, written before the removal, is not intact"
+	else
+		echo "# $drv serves no other mount: no file to check"
+	fi
+	rm -f "$mnt/park-read"
+	if [ -z "$problems" ]; then
+		result 4 OK
+	else
+		result 4 FAIL "$problems"
+	fi
+
+	# 5. a pipe holds pages of the mapping
+	problems=
+	mark="park pipe $idx"
+	kmsg_mark "$mark"
+	rm -f "$tmp/in" && mkfifo "$tmp/in"
+	python3 -u -c "$splicer_py" "$mnt/park-pipe" <"$tmp/in" >"$tmp/splicer" 2>&1 &
+	spid=$!
+	exec {sin}>"$tmp/in"
+	if ! mounted "$dev" "$mnt" || ! wait_line "$tmp/splicer" '^ready$' "$spid"; then
+		sed 's/^/# splicer: /' "$tmp/splicer"
+		m=no
+		! mounted "$dev" "$mnt" || m=yes
+		result 5 FAIL "no pipe holding $mnt/park-pipe ($mnt mounted: $m)"
+		exec {sin}>&-
+		sin=
+		kill -KILL "$spid" 2>/dev/null
+		wait_exit "$spid" && spid=
+		continue
+	fi
+	nd_write unbind "$drv" "$pfn"
+	urc=$?
+	if [ $urc = 2 ]; then
+		msg="the unbind of $pfn did not return within $hang s"
+		result 5 FAIL "$msg with a pipe holding pages of $mnt"
+		echo "Bail out! the removal hangs"
+		exit 1
+	fi
+	[ $urc = 0 ] || bad "the unbind of $pfn failed: $nd_err"
+	echo "# unbind of $pfn from $drv took $nd_ms ms"
+	line=$(parked_line "$drv" "$ns" "$start" "$mark")
+	if [ -n "$line" ]; then
+		echo "# parked: $line" \
+			"(the pipe holds the pages, or they are still tied to the file)"
+		nd_write bind "$drv" "$pfn"
+		brc=$?
+		if [ $brc = 2 ]; then
+			result 5 FAIL "binding $pfn while parked did not return within $hang s"
+			echo "Bail out! the bind hangs"
+			exit 1
+		fi
+		err=$nd_err
+		echo "# bind $pfn while parked, after $nd_ms ms: ${err:-succeeded}"
+		[ $brc != 0 ] || bad "binding $pfn succeeded while parked"
+		[ $brc = 0 ] || [[ $err == *"Device or resource busy"* ]] ||
+			bad "binding $pfn while parked failed, not with EBUSY: $err"
+	else
+		echo "# nothing parked: the pipe holds a copy"
+	fi
+	exec {sin}>&-
+	sin=
+	wait_line "$tmp/splicer" '^drained' "$spid" || bad "the pipe was not drained within $hang s"
+	got=$(grep -m1 '^drained' "$tmp/splicer")
+	echo "# splicer: ${got:-nothing}"
+	[ "$got" = "drained 65536 intact" ] ||
+		bad "the pipe did not return what was put in it: ${got:-nothing}"
+	if wait_exit "$spid"; then
+		wait "$spid"
+		spid=
+	else
+		bad "the splicer did not exit within $hang s"
+		stuck "$spid"
+	fi
+	out=$(umount "$mnt" 2>&1) || { bad "umount $mnt: $out"; umount -l "$mnt"; }
+	if [ -n "$line" ] && ! wait_released "$drv" "$ns" "$start" "$mark"; then
+		bad "$ns not released $hang s after the pipe was drained and $mnt unmounted:" \
+			"$(parked_line "$drv" "$ns" "$start" "$mark")"
+	fi
+	if ! bound "$pfn"; then
+		err=$(bind_pfn "$drv" "$pfn") || bad "binding $pfn again failed: $err"
+	fi
+	if wait_blockdev "$dev"; then
+		out=$(mount -t "$fs" -o dax=always "/dev/$dev" "$mnt" 2>&1) ||
+			bad "mount $mnt: $out"
+	else
+		bad "/dev/$dev did not come back"
+	fi
+	rm -f "$mnt/park-pipe" ${kept:+"$kept"}
+	if [ -z "$problems" ]; then
+		result 5 OK
+	else
+		result 5 FAIL "$problems"
+	fi
+done

@@ -280,6 +280,13 @@ static void daxgup_pagemap_unmap(struct daxgup_pagemap *map)
 }
 
 /*
+ * A page of the dead pagemap is in use while someone holds a reference
+ * (DMA in flight, a page in a pipe or a socket, a long-term pin) or while
+ * it is tied to a file: fs/dax.c touches the page again when it drops the
+ * file's DAX entry (on truncate, eviction, unmount), unless the kernel
+ * dropped it when the device died.  Neither can start again: GUP fails on
+ * the dead pagemap, and DAX faults on the dead dax_device.
+ *
  * 6.12 leaves the user mappings of a DAX file in place when its device
  * dies (only xfs with rmapbt zaps them; the daxgup series revokes them in
  * every filesystem).  A task could then go on reaching parked memory, and
@@ -290,8 +297,12 @@ static void daxgup_pagemap_unmap(struct daxgup_pagemap *map)
  * the inode is grabbed: an inode is freed only a grace period after its
  * eviction untied its pages, and igrab() refuses one being evicted.
  * Shared (reflinked) pages name no single file and are left alone.
+ *
+ * The same pass counts the pages in use, @pinned and (not pinned but)
+ * @tied: zapping unties nothing.
  */
-static void daxgup_fsdax_zap(struct daxgup_pagemap *map)
+static void daxgup_fsdax_zap(struct daxgup_pagemap *map,
+			     unsigned long *pinned, unsigned long *tied)
 {
 	unsigned long pfn, end = PHYS_PFN(map->data_end);
 	struct address_space *mapping, *cur = NULL;
@@ -299,12 +310,17 @@ static void daxgup_fsdax_zap(struct daxgup_pagemap *map)
 	struct inode *inode = NULL;
 	struct page *page = NULL;
 
+	*pinned = *tied = 0;
 	for (pfn = PHYS_PFN(map->data_start); pfn <= end; pfn++) {
 		mapping = NULL;
 		if (pfn < end) {
 			page = pfn_to_page(pfn);
 			mapping = READ_ONCE(page->mapping);
 			index = READ_ONCE(page->index);
+			if (page_ref_count(page) > 1)
+				(*pinned)++;
+			else if (mapping)
+				(*tied)++;
 			if ((unsigned long)mapping & PAGE_MAPPING_FLAGS)
 				mapping = NULL;
 		}
@@ -336,32 +352,6 @@ static void daxgup_fsdax_zap(struct daxgup_pagemap *map)
 	}
 }
 
-/*
- * A page of the dead pagemap is in use while someone holds a reference
- * (DMA in flight, a page in a pipe or a socket, a long-term pin) or while
- * it is tied to a file: fs/dax.c touches the page again when it drops the
- * file's DAX entry (on truncate, eviction, unmount), unless the kernel
- * dropped it when the device died.  Neither can start again: GUP fails on
- * the dead pagemap, and DAX faults on the dead dax_device.
- */
-static void daxgup_count_in_use(struct daxgup_pagemap *map,
-				unsigned long *pinned, unsigned long *tied)
-{
-	unsigned long pfn, end = PHYS_PFN(map->data_end);
-	struct page *page;
-
-	*pinned = *tied = 0;
-	for (pfn = PHYS_PFN(map->data_start); pfn < end; pfn++) {
-		page = pfn_to_page(pfn);
-		if (page_ref_count(page) > 1)
-			(*pinned)++;
-		else if (READ_ONCE(page->mapping))
-			(*tied)++;
-		if (!(pfn % DAXGUP_SCAN_BATCH))
-			cond_resched();
-	}
-}
-
 static void daxgup_fsdax_release(struct daxgup_pagemap *map)
 {
 	daxgup_pagemap_unmap(map);
@@ -385,7 +375,7 @@ static void daxgup_fsdax_release(struct daxgup_pagemap *map)
  * a wait entry on that page's refcount, which the final put wakes
  * (__put_devmap_managed_folio_refs()); at a page still tied to a file,
  * which nothing signals, it checks again later, backing off.  A page the
- * cursor has passed stays unused (see daxgup_count_in_use()).  When the
+ * cursor has passed stays unused (see daxgup_fsdax_zap()).  When the
  * cursor reaches the end the pagemap is unmapped and its memory released.
  */
 static LIST_HEAD(daxgup_parked);
@@ -635,8 +625,7 @@ static void daxgup_fsdax_unmap(void *data)
 	map->pmem->dax_dev = NULL;
 
 	daxgup_pagemap_kill(map);
-	daxgup_fsdax_zap(map);
-	daxgup_count_in_use(map, &pinned, &tied);
+	daxgup_fsdax_zap(map, &pinned, &tied);
 	if (!pinned && !tied) {
 		daxgup_fsdax_release(map);
 		return;

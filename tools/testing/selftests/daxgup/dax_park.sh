@@ -27,7 +27,17 @@
 #      needs parking, on stock it holds the pages (parked, and binding is
 #      refused until they are released); the pipe must return what was
 #      put in it, and once it is drained and the filesystem unmounted the
-#      namespace binds and mounts again.
+#      namespace binds and mounts again;
+#   6. on the driver's xfs with rmapbt (-M mem), an unmount is under way and
+#      waits in the eviction of a file whose pages the same kind of read
+#      pins (the reader unmapped and closed the file), and the namespace is
+#      removed: the removal and the unmount must both return while the read
+#      is in flight (with rmapbt, xfs is the DAX device's holder and freezes
+#      itself on removal, which needs the s_umount that the unmount holds),
+#      the read must land in full, and the namespace must come back and
+#      mount.  On stock and base an unmount does not wait for pinned pages
+#      (dax_inflight's umount case), so there is no unmount in progress to
+#      test: SKIP.
 # nd_pmem parks only on the patched kernel: on stock and base it crashes
 # the guest when memory under DMA is removed (see known-crashes and
 # dax_unbind), so its cases are SKIP there and nothing is removed.
@@ -36,7 +46,7 @@
 set -u
 echo "TAP version 13"
 drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
-echo "1..$(($(echo "$drivers" | wc -w) * 5))"
+echo "1..$(($(echo "$drivers" | wc -w) * 6))"
 
 nd=/sys/bus/nd
 slow=daxgup-park-slow
@@ -71,6 +81,43 @@ try:
     print("read %d" % os.preadv(dev, [m], 0), flush=True)
 except OSError as e:
     print("read failed: %s" % e, flush=True)
+sys.stdin.read()
+'
+
+# unmapper FILE DEV: like the reader, but once the read is submitted, from
+# another thread, unmap FILE and close it, say "unmapped", and let the read
+# go on into pages that nothing maps any more; then say "read <bytes>".
+unmapper_py='
+import ctypes, os, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+n = 2 << 20
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.ftruncate(fd, n)
+addr = libc.mmap(None, n, 3, 1, fd, 0)
+if addr is None or addr == ctypes.c_void_p(-1).value:
+    print("mmap failed: %s" % os.strerror(ctypes.get_errno()), flush=True)
+    sys.exit(1)
+ctypes.memset(addr, 0x5a, n)
+buf = (ctypes.c_char * n).from_address(addr)
+dev = os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECT)
+res = []
+def read():
+    try:
+        res.append("read %d" % os.preadv(dev, [buf], 0))
+    except OSError as e:
+        res.append("read failed: %s" % e)
+t = threading.Thread(target=read)
+t.start()
+time.sleep(2)
+libc.munmap(addr, n)
+os.close(fd)
+print("unmapped", flush=True)
+t.join()
+print(res[0], flush=True)
 sys.stdin.read()
 '
 
@@ -244,12 +291,12 @@ bring_back() {
 
 # Children, their stdin, and the cleanup of every path: they are let go,
 # the slow device removed, and every filesystem brought back if it can be.
-rpid='' spid='' rin='' sin=''
+rpid='' spid='' upid='' rin='' sin=''
 cleanup() {
 	local m fs mnt dev drv pid i end
 	[ -z "$rin" ] || exec {rin}>&-
 	[ -z "$sin" ] || exec {sin}>&-
-	for pid in $rpid $spid; do
+	for pid in $rpid $spid $upid; do
 		kill -0 "$pid" 2>/dev/null || continue
 		kill -KILL "$pid" 2>/dev/null
 		wait_exit "$pid" || echo "# cleanup: child $pid does not exit"
@@ -285,7 +332,7 @@ cleanup() {
 	fi
 	for m in $DAXGUP_MOUNTS; do
 		IFS=: read -r _ mnt _ _ _ <<<"$m"
-		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept"
+		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept" "$mnt/park-umount"
 	done
 	rm -rf "$tmp"
 }
@@ -304,7 +351,9 @@ desc=(""
 	"rmmod of the driver is refused while memory of it is parked"
 	"once the last reference goes, the memory is released, and rmmod and a new load work"
 	"a page held in a pipe does not hold up the removal,
- and the namespace comes back once the pipe is drained")
+ and the namespace comes back once the pipe is drained"
+	"xfs with rmapbt: an unmount waiting for a pinned page and the removal
+ both return while the read is in flight, and the namespace comes back")
 desc=("${desc[@]//$'\n'/}")
 
 # Results go out in case order: case 1 is judged once the read landed,
@@ -322,6 +371,120 @@ result() {
 # bad WHY: add a reason to $problems
 bad() { problems="${problems:+$problems; }$*"; }
 
+# case_umount: case 6 for $drv, on its xfs with rmapbt among $mine
+case_umount() {
+	local f m map d umnt udev upfn uns ustart umpid uurc uerr2 got log6
+	problems=
+	if [ "${DAXGUP_KERNEL:-}" != patched ]; then
+		result 6 SKIP "on $DAXGUP_KERNEL an unmount does not wait for pinned DAX pages (dax_inflight's umount case): there is no unmount in progress to remove the device under"
+		return
+	fi
+	umnt=
+	while IFS=: read -r f m map d _; do
+		if [ "$f" = xfs ] && [ "$map" = mem ]; then
+			umnt=$m udev=$d
+			break
+		fi
+	done <<<"$mine"
+	if [ -z "$umnt" ]; then
+		result 6 SKIP "$drv serves no xfs with its memmap in RAM (rmapbt)"
+		return
+	fi
+	if ! xfs_info "$umnt" | grep -q 'rmapbt=1'; then
+		result 6 SKIP "$umnt has no rmapbt: xfs is not the DAX device's holder"
+		return
+	fi
+	upfn=${pfn_of[$udev]}
+	uns=$(cat "$nd/devices/$upfn/namespace")
+	ustart=$(printf '%#x' "$(cat "$nd/devices/$uns/resource")")
+	echo "# $drv: xfs on $umnt, /dev/$udev: $upfn of $uns at $ustart"
+	mark="park umount $idx"
+	kmsg_mark "$mark"
+	rm -f "$tmp/in" "$tmp/umount.end" && mkfifo "$tmp/in"
+	python3 -u -c "$unmapper_py" "$umnt/park-umount" "/dev/mapper/$slow" <"$tmp/in" \
+		>"$tmp/unmapper" 2>&1 &
+	upid=$!
+	exec {rin}>"$tmp/in"
+	if ! wait_line "$tmp/unmapper" '^unmapped$' "$upid"; then
+		sed 's/^/# unmapper: /' "$tmp/unmapper"
+		result 6 FAIL "the unmapper on $umnt did not start its read"
+		return
+	fi
+	# The unmount, in the background: on the patched kernel it evicts
+	# park-umount and waits there for the pinned pages, s_umount held.
+	echo "dax_park: umount $umnt" >/dev/kmsg
+	(
+		umount "$umnt" 2>"$tmp/umount.err"
+		rc=$?
+		cp "$tmp/unmapper" "$tmp/at-umount"
+		echo "dax_park: umount $umnt returned $rc" >/dev/kmsg
+		echo "$rc" >"$tmp/umount.end"
+	) &
+	umpid=$!
+	sleep 2
+	if [ -e "$tmp/umount.end" ]; then
+		uurc=$(cat "$tmp/umount.end")
+		result 6 FAIL "umount $umnt returned ($uurc: $(cat "$tmp/umount.err")) while a page of park-umount was pinned: it did not wait in eviction"
+		return
+	fi
+	echo "# umount $umnt is still running after 2 s:"
+	stuck "$(pgrep -P "$umpid" -x umount || echo "$umpid")"
+	nd_write unbind "$drv" "$upfn" "$tmp/unmapper"
+	urc=$?
+	if [ $urc = 2 ]; then
+		result 6 FAIL "the unbind of $upfn did not return within $hang s with an unmount of $umnt in progress"
+		echo "Bail out! the removal hangs"
+		exit 1
+	fi
+	uerr2=$nd_err
+	echo "# unbind of $upfn from $drv took $nd_ms ms${uerr2:+: $uerr2}"
+	if ! wait_exit "$umpid"; then
+		echo "# umount $umnt has not returned $hang s after the unbind"
+		stuck "$(pgrep -P "$umpid" -x umount || echo "$umpid")"
+		result 6 FAIL "umount $umnt did not return within $hang s of the removal"
+		echo "Bail out! the unmount hangs"
+		exit 1
+	fi
+	uurc=$(cat "$tmp/umount.end")
+	echo "# umount $umnt returned $uurc $(cat "$tmp/umount.err")"
+	wait_line "$tmp/unmapper" "$readre" "$upid" || bad "no result of the read within $hang s"
+	got=$(grep -m1 -E "$readre" "$tmp/unmapper")
+	echo "# unmapper: ${got:-nothing}"
+	[ $urc = 0 ] || bad "the unbind failed: $uerr2"
+	! landed "$tmp/at-unbind" || bad "the unbind returned only after the read had landed"
+	[ "$uurc" = 0 ] || bad "umount $umnt failed ($uurc): $(cat "$tmp/umount.err")"
+	! landed "$tmp/at-umount" || bad "umount $umnt returned only after the read had landed"
+	[ "$got" = "read 2097152" ] || bad "the read did not land in full: ${got:-no result}"
+	exec {rin}>&-
+	rin=
+	if wait_exit "$upid"; then
+		wait "$upid"
+		upid=
+	else
+		bad "the unmapper did not exit within $hang s of its stdin closing"
+		stuck "$upid"
+	fi
+	log6=$(kmsg_since "$mark")
+	grep -E "parked|released|dax_park:|Dying|freez" <<<"$log6" | sed 's/^/# log: /'
+	if grep -qE "$upfn: parked |memremap: parked $ustart-" <<<"$log6" &&
+	   ! wait_released "$drv" "$uns" "$ustart" "$mark"; then
+		bad "$uns not released $hang s after the read landed and the unmapper exited:" \
+			"$(parked_line "$drv" "$uns" "$ustart" "$mark")"
+	fi
+	if bring_back "$udev" "$drv"; then
+		out=$(mount -t xfs -o dax=always "/dev/$udev" "$umnt" 2>&1) ||
+			bad "mount $umnt again: $out"
+	else
+		bad "/dev/$udev did not come back (${upfn}: $(bind_pfn "$drv" "$upfn"))"
+	fi
+	rm -f "$umnt/park-umount"
+	if [ -z "$problems" ]; then
+		result 6 OK
+	else
+		result 6 FAIL "$problems"
+	fi
+}
+
 idx=0
 for drv in $drivers; do
 	idx=$((idx + 1))
@@ -332,7 +495,7 @@ for drv in $drivers; do
 		skip="nd_pmem on $DAXGUP_KERNEL crashes the guest when memory under DMA is removed"
 		skip="$skip (6.12: memunmap_pages() does not wait for pinned FS_DAX pages;"
 		skip="$skip see known-crashes, dax_unbind): nothing removed"
-		for c in 1 2 3 4 5; do
+		for c in 1 2 3 4 5 6; do
 			result $c SKIP "$skip"
 		done
 		continue
@@ -587,6 +750,7 @@ for drv in $drivers; do
 		sin=
 		kill -KILL "$spid" 2>/dev/null
 		wait_exit "$spid" && spid=
+		case_umount
 		continue
 	fi
 	nd_write unbind "$drv" "$pfn"
@@ -652,4 +816,7 @@ for drv in $drivers; do
 	else
 		result 5 FAIL "$problems"
 	fi
+
+	# 6. an unmount in progress
+	case_umount
 done

@@ -37,7 +37,15 @@
 #      the read must land in full, and the namespace must come back and
 #      mount.  On stock and base an unmount does not wait for pinned pages
 #      (dax_inflight's umount case), so there is no unmount in progress to
-#      test: SKIP.
+#      test: SKIP;
+#   7. a get_user_pages() that has pinned a DAX page and then sleeps in a
+#      fault on the next page of its buffer (a private mapping of the slow
+#      device: the fault reads the page, 30 s) does not hold up the
+#      removal: the removal must return while the fault is still being
+#      served, and the read must land in full once it is.  On 6.12 GUP
+#      keeps the pagemap reference of the page it pinned across that
+#      fault, and the removal, which drains those references, waits for
+#      the fault (XFAIL on stock and base).
 # nd_pmem parks only on the patched kernel: on stock and base it crashes
 # the guest when memory under DMA is removed (see known-crashes and
 # dax_unbind), so its cases are SKIP there and nothing is removed.
@@ -46,7 +54,7 @@
 set -u
 echo "TAP version 13"
 drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
-echo "1..$(($(echo "$drivers" | wc -w) * 6))"
+echo "1..$(($(echo "$drivers" | wc -w) * 7))"
 
 nd=/sys/bus/nd
 slow=daxgup-park-slow
@@ -118,6 +126,39 @@ os.close(fd)
 print("unmapped", flush=True)
 t.join()
 print(res[0], flush=True)
+sys.stdin.read()
+'
+
+# stalled FILE SLOW SRC: a 2-page buffer whose first page is FILE's (DAX,
+# not touched yet) and whose second is a private, writable mapping of SLOW
+# at 64 MiB (not cached: a write fault reads it first, 30 s); say "ready",
+# then read 8 KiB from SRC with O_DIRECT into the buffer: GUP faults the
+# DAX page in and pins it, then sleeps in the fault on the second page.
+stalled_py='
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+P = 4096
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.pwrite(fd, b"\x5a" * P, 0)
+slow = os.open(sys.argv[2], os.O_RDONLY)
+os.posix_fadvise(slow, 64 << 20, 2 * P, os.POSIX_FADV_DONTNEED)
+addr = libc.mmap(None, 2 * P, 3, 2, slow, 64 << 20)
+if addr is None or addr == ctypes.c_void_p(-1).value:
+    print("mmap failed: %s" % os.strerror(ctypes.get_errno()), flush=True)
+    sys.exit(1)
+if libc.mmap(addr, P, 3, 0x11, fd, 0) != addr:
+    print("mmap of the file failed: %s" % os.strerror(ctypes.get_errno()), flush=True)
+    sys.exit(1)
+src = os.open(sys.argv[3], os.O_RDONLY | os.O_DIRECT)
+buf = (ctypes.c_char * (2 * P)).from_address(addr)
+print("ready", flush=True)
+try:
+    print("read %d" % os.preadv(src, [buf], 0), flush=True)
+except OSError as e:
+    print("read failed: %s" % e, flush=True)
 sys.stdin.read()
 '
 
@@ -291,12 +332,12 @@ bring_back() {
 
 # Children, their stdin, and the cleanup of every path: they are let go,
 # the slow device removed, and every filesystem brought back if it can be.
-rpid='' spid='' upid='' rin='' sin=''
+rpid='' spid='' upid='' gpid='' rin='' sin=''
 cleanup() {
 	local m fs mnt dev drv pid i end
 	[ -z "$rin" ] || exec {rin}>&-
 	[ -z "$sin" ] || exec {sin}>&-
-	for pid in $rpid $spid $upid; do
+	for pid in $rpid $spid $upid $gpid; do
 		kill -0 "$pid" 2>/dev/null || continue
 		kill -KILL "$pid" 2>/dev/null
 		wait_exit "$pid" || echo "# cleanup: child $pid does not exit"
@@ -332,7 +373,8 @@ cleanup() {
 	fi
 	for m in $DAXGUP_MOUNTS; do
 		IFS=: read -r _ mnt _ _ _ <<<"$m"
-		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept" "$mnt/park-umount"
+		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept" "$mnt/park-umount" \
+			"$mnt/park-stall"
 	done
 	rm -rf "$tmp"
 }
@@ -353,7 +395,9 @@ desc=(""
 	"a page held in a pipe does not hold up the removal,
  and the namespace comes back once the pipe is drained"
 	"xfs with rmapbt: an unmount waiting for a pinned page and the removal
- both return while the read is in flight, and the namespace comes back")
+ both return while the read is in flight, and the namespace comes back"
+	"a GUP that pinned a DAX page and sleeps in a fault on the next page
+ does not hold up the removal")
 desc=("${desc[@]//$'\n'/}")
 
 # Results go out in case order: case 1 is judged once the read landed,
@@ -370,6 +414,84 @@ result() {
 }
 # bad WHY: add a reason to $problems
 bad() { problems="${problems:+$problems; }$*"; }
+
+# case_stall: case 7 for $drv, on the first mount
+case_stall() {
+	local infault got gerr log7
+	problems=
+	mark="park stall $idx"
+	kmsg_mark "$mark"
+	rm -f "$tmp/in" && mkfifo "$tmp/in"
+	python3 -u -c "$stalled_py" "$mnt/park-stall" "/dev/mapper/$slow" "$DAXGUP_SCRATCH" \
+		<"$tmp/in" >"$tmp/stalled" 2>&1 &
+	gpid=$!
+	exec {rin}>"$tmp/in"
+	if ! wait_line "$tmp/stalled" '^ready$' "$gpid"; then
+		sed 's/^/# stalled: /' "$tmp/stalled"
+		result 7 FAIL "the reader on $mnt did not start"
+		return
+	fi
+	sleep 2	# GUP has pinned the DAX page and sleeps in the second fault
+	if ! grep -qs faultin_page /proc/"$gpid"/stack; then
+		echo "# the reader is not in a fault 2 s after it started:"
+		stuck "$gpid"
+	fi
+	nd_write unbind "$drv" "$pfn" "$tmp/stalled"
+	urc=$?
+	if [ $urc = 2 ]; then
+		result 7 FAIL "the unbind of $pfn did not return within $hang s"
+		echo "Bail out! the removal hangs"
+		exit 1
+	fi
+	# whether GUP was still serving the fault when the unbind returned
+	infault=
+	! grep -qs faultin_page /proc/"$gpid"/stack || infault=1
+	gerr=$nd_err
+	echo "# unbind of $pfn from $drv took $nd_ms ms${gerr:+: $gerr};" \
+		"the reader was ${infault:+still }${infault:-no longer }in the fault then"
+	[ $urc = 0 ] || bad "the unbind failed: $gerr"
+	wait_line "$tmp/stalled" "$readre" "$gpid" || bad "no result of the read within $hang s"
+	got=$(grep -m1 -E "$readre" "$tmp/stalled")
+	echo "# reader: ${got:-nothing}"
+	[ "$got" = "read 8192" ] || bad "the read did not land in full: ${got:-no result}"
+	exec {rin}>&-
+	rin=
+	if wait_exit "$gpid"; then
+		wait "$gpid"
+		gpid=
+	else
+		bad "the reader did not exit within $hang s of its stdin closing"
+	fi
+	log7=$(kmsg_since "$mark")
+	grep -E "parked|released|dax_park:" <<<"$log7" | sed 's/^/# log: /'
+	if mounted "$dev" "$mnt" && ! out=$(umount "$mnt" 2>&1); then
+		bad "umount $mnt: $out"
+		umount -l "$mnt"
+	fi
+	if grep -qE "$pfn: parked |memremap: parked $start-" <<<"$log7" &&
+	   ! wait_released "$drv" "$ns" "$start" "$mark"; then
+		bad "$ns not released $hang s after the read landed:" \
+			"$(parked_line "$drv" "$ns" "$start" "$mark")"
+	fi
+	if bring_back "$dev" "$drv"; then
+		out=$(mount -t "$fs" -o dax=always "/dev/$dev" "$mnt" 2>&1) || bad "mount $mnt: $out"
+	else
+		bad "/dev/$dev did not come back"
+	fi
+	rm -f "$mnt/park-stall"
+	if [ -z "$infault" ]; then
+		if [ "${DAXGUP_KERNEL:-}" != patched ] && [ -z "$problems" ]; then
+			result 7 XFAIL "known bug of $DAXGUP_KERNEL: GUP keeps the pagemap reference of a pinned page across a fault on a later page, and the removal waits for that fault"
+			return
+		fi
+		bad "the unbind returned only once the fault on the next page had been served"
+	fi
+	if [ -z "$problems" ]; then
+		result 7 OK
+	else
+		result 7 FAIL "$problems"
+	fi
+}
 
 # case_umount: case 6 for $drv, on its xfs with rmapbt among $mine
 case_umount() {
@@ -495,7 +617,7 @@ for drv in $drivers; do
 		skip="nd_pmem on $DAXGUP_KERNEL crashes the guest when memory under DMA is removed"
 		skip="$skip (6.12: memunmap_pages() does not wait for pinned FS_DAX pages;"
 		skip="$skip see known-crashes, dax_unbind): nothing removed"
-		for c in 1 2 3 4 5 6; do
+		for c in 1 2 3 4 5 6 7; do
 			result $c SKIP "$skip"
 		done
 		continue
@@ -751,6 +873,7 @@ for drv in $drivers; do
 		kill -KILL "$spid" 2>/dev/null
 		wait_exit "$spid" && spid=
 		case_umount
+		case_stall
 		continue
 	fi
 	nd_write unbind "$drv" "$pfn"
@@ -819,4 +942,6 @@ for drv in $drivers; do
 
 	# 6. an unmount in progress
 	case_umount
+	# 7. a GUP stalled in a fault
+	case_stall
 done

@@ -51,7 +51,11 @@
  * removals of the pmem's pfn device or region are done under it (the dm
  * device is removed and made again between them).  At the end the lab's
  * filesystem is made again on the pmem device as the lab's setup does,
- * and mounted.  Cases are tagged "/dm-linear".
+ * and mounted.  Cases are tagged "/dm-linear".  DAXGUP_UNBIND_DM=striped
+ * does the same with a dm-stripe device (4 KiB chunks) over the pmem
+ * device and that of another lab filesystem of the same driver, which is
+ * unmounted meanwhile and made again at the end; only the first leg is
+ * removed ("/dm-striped").  "linear,striped" runs both in turn.
  *
  * On 6.12 with nd_pmem the in-flight read oopses the kernel when it lands
  * (memunmap_pages() does not wait for pinned FS_DAX pages): the lab runs
@@ -116,8 +120,19 @@ static const char * const check_bug[NR_CHECKS] = {
 static const char dm_revoke_bug[] =
 	"6.12's device-mapper does not pass the removal of the pmem up to the DAX filesystem on top";
 
-/* DAXGUP_UNBIND_DM: the dm target stacked on the pmem device, or NULL. */
+/*
+ * The dm target stacked on the pmem device, or NULL: each of the targets
+ * listed in DAXGUP_UNBIND_DM in turn ("linear", "striped").  A striped
+ * device has a second leg, the pmem device of another lab filesystem of the
+ * same driver (leg2), which is taken down meanwhile.
+ */
 static const char *dm_mode;
+static struct target *leg2;
+
+static bool striped(void)
+{
+	return dm_mode && !strcmp(dm_mode, "striped");
+}
 
 struct outcome {
 	char why[NR_CHECKS][256];
@@ -667,20 +682,42 @@ static void mount_dev(const struct target *t, char *out, size_t len)
 		snprintf(out, len, "/dev/%s", t->m->dev);
 }
 
-/* A dm device of dm_mode over all of @t's pmem device. */
-static void dm_create(const struct target *t)
+/* The size of block device @dev, in 512-byte sectors. */
+static unsigned long long dev_sectors(const char *dev)
 {
-	char name[64], dev[64], table[128];
 	unsigned long long bytes = 0;
-	int fd;
+	int fd = open(dev, O_RDONLY);
 
-	dm_name(t, name, sizeof(name));
-	snprintf(dev, sizeof(dev), "/dev/%s", t->m->dev);
-	fd = open(dev, O_RDONLY);
 	if (fd < 0 || ioctl(fd, BLKGETSIZE64, &bytes))
 		ksft_exit_fail_msg("%s: %s\n", dev, strerror(errno));
 	close(fd);
-	snprintf(table, sizeof(table), "0 %llu %s %s 0", bytes >> 9, dm_mode, dev);
+	return bytes >> 9;
+}
+
+/*
+ * A dm device of dm_mode over all of @t's pmem device; striped: over it and
+ * leg2's, as much of each as the smaller one has, in 4 KiB chunks, so that
+ * every file of the test has pages on both legs and pinned pages on the
+ * one that goes.
+ */
+static void dm_create(const struct target *t)
+{
+	char name[64], dev[64], dev2[64], table[256];
+	unsigned long long n;
+
+	dm_name(t, name, sizeof(name));
+	snprintf(dev, sizeof(dev), "/dev/%s", t->m->dev);
+	n = dev_sectors(dev);
+	if (striped()) {
+		snprintf(dev2, sizeof(dev2), "/dev/%s", leg2->m->dev);
+		if (dev_sectors(dev2) < n)
+			n = dev_sectors(dev2);
+		n -= n % 8;
+		snprintf(table, sizeof(table), "0 %llu striped 2 8 %s 0 %s 0",
+			 2 * n, dev, dev2);
+	} else {
+		snprintf(table, sizeof(table), "0 %llu %s %s 0", n, dm_mode, dev);
+	}
 	/* no udev in the guest: the node is made by hand */
 	if (run_sh("dmsetup create --noudevsync \"$1\" --table \"$2\" && dmsetup mknodes \"$1\" && [ -b \"/dev/mapper/$1\" ]",
 		   name, table, NULL))
@@ -757,6 +794,8 @@ static void dm_stack(struct target *t)
 
 	if (umount(t->m->dir))
 		ksft_exit_fail_msg("umount %s: %s\n", t->m->dir, strerror(errno));
+	if (striped() && umount(leg2->m->dir))
+		ksft_exit_fail_msg("umount %s: %s\n", leg2->m->dir, strerror(errno));
 	dm_create(t);
 	mount_dev(t, dev, sizeof(dev));
 	make_fs(t, dev);
@@ -774,6 +813,11 @@ static void dm_unstack(struct target *t)
 	snprintf(dev, sizeof(dev), "/dev/%s", t->m->dev);
 	make_fs(t, dev);
 	mount_dax(t, dev);
+	if (striped()) {
+		snprintf(dev, sizeof(dev), "/dev/%s", leg2->m->dev);
+		make_fs(leg2, dev);
+		mount_dax(leg2, dev);
+	}
 }
 
 /*
@@ -1060,41 +1104,13 @@ static bool one_removal(struct target *t, int iter, bool region, struct outcome 
 	return back;
 }
 
-int main(void)
+/* Every removal of each target, under the current dm_mode. */
+static void run_targets(struct target *targets, int nt, struct target *others, int no,
+			int iters)
 {
-	struct dax_mount mounts[MAX_MOUNTS];
-	const char *want_fs = getenv("DAXGUP_UNBIND_FS"), *want_map = getenv("DAXGUP_UNBIND_MAP");
-	int n = dax_mounts(mounts, MAX_MOUNTS), iters = 2, i, it, c, nt = 0, plan = 0;
-	struct target targets[MAX_MOUNTS];
+	bool used[MAX_MOUNTS] = { false };
 	char name[512];
-
-	if (getenv("DAXGUP_ITER") && atoi(getenv("DAXGUP_ITER")) > iters)
-		iters = atoi(getenv("DAXGUP_ITER"));
-	dm_mode = getenv("DAXGUP_UNBIND_DM");
-	if (dm_mode && !*dm_mode)
-		dm_mode = NULL;
-	ksft_print_header();
-	if (dm_mode && !strcmp(dm_mode, "stripe"))
-		ksft_exit_skip("DAXGUP_UNBIND_DM=stripe: not implemented (it needs two pmem devices under one filesystem)\n");
-	if (dm_mode && strcmp(dm_mode, "linear"))
-		ksft_exit_fail_msg("DAXGUP_UNBIND_DM=%s: expected linear\n", dm_mode);
-	if (!getenv("DAXGUP_SLOW") || !getenv("DAXGUP_SCRATCH"))
-		ksft_exit_skip("no slow or scratch device\n");
-	for (i = 0; i < n; i++) {
-		if ((want_fs && strcmp(mounts[i].fs, want_fs)) ||
-		    (want_map && strcmp(mounts[i].memmap, want_map)))
-			continue;
-		if (find_target(&mounts[i], &targets[nt]))
-			ksft_exit_fail_msg("no nd device behind /dev/%s\n", mounts[i].dev);
-		nt++;
-	}
-	if (!nt)
-		ksft_exit_skip("no DAX filesystem to take away\n");
-	/* ndctl and each check; PARKED only where the driver parks. */
-	for (i = 0; i < nt; i++)
-		plan += 1 + NR_CHECKS - !parks(&targets[i]);
-	ksft_set_plan(plan);
-	count_sigbus();
+	int i, it, c, j;
 
 	for (i = 0; i < nt; i++) {
 		struct target *t = &targets[i];
@@ -1103,6 +1119,17 @@ int main(void)
 		const char *bug;
 		char tag[256];
 
+		/* striped: another lab filesystem of the driver lends its device */
+		leg2 = NULL;
+		for (j = 0; striped() && j < no && !leg2; j++) {
+			if (!used[j] && !strcmp(others[j].drv, t->drv)) {
+				used[j] = true;
+				leg2 = &others[j];
+			}
+		}
+		if (striped() && !leg2)
+			ksft_exit_fail_msg("DAXGUP_UNBIND_DM=striped: no other filesystem of %s to lend %s a second leg\n",
+					   t->drv, t->m->dir);
 		snprintf(tag, sizeof(tag), "%s%s/%s/%s%s%s", t->m->fs, t->rmapbt ? "+rmapbt" : "",
 			 t->m->memmap, t->drv, dm_mode ? "/dm-" : "", dm_mode ? dm_mode : "");
 		if (dm_mode)
@@ -1142,5 +1169,53 @@ int main(void)
 			ksft_print_msg("%s: %s did not come back: the lab's filesystem is not restored\n",
 				       tag, t->ns);
 	}
+}
+
+int main(void)
+{
+	struct dax_mount mounts[MAX_MOUNTS];
+	const char *want_fs = getenv("DAXGUP_UNBIND_FS"), *want_map = getenv("DAXGUP_UNBIND_MAP");
+	int n = dax_mounts(mounts, MAX_MOUNTS), iters = 2, i, nt = 0, no = 0, nm = 0, plan = 0;
+	struct target targets[MAX_MOUNTS], others[MAX_MOUNTS];
+	char modes[64], *mode, *save;
+
+	if (getenv("DAXGUP_ITER") && atoi(getenv("DAXGUP_ITER")) > iters)
+		iters = atoi(getenv("DAXGUP_ITER"));
+	ksft_print_header();
+	snprintf(modes, sizeof(modes), "%s", getenv("DAXGUP_UNBIND_DM") ?: "");
+	for (mode = strtok_r(modes, " ,", &save); mode; mode = strtok_r(NULL, " ,", &save)) {
+		if (strcmp(mode, "linear") && strcmp(mode, "striped"))
+			ksft_exit_fail_msg("DAXGUP_UNBIND_DM=%s: expected linear, striped or both\n",
+					   getenv("DAXGUP_UNBIND_DM"));
+		nm++;
+	}
+	if (!getenv("DAXGUP_SLOW") || !getenv("DAXGUP_SCRATCH"))
+		ksft_exit_skip("no slow or scratch device\n");
+	for (i = 0; i < n; i++) {
+		struct target *to = &targets[nt];
+
+		if ((want_fs && strcmp(mounts[i].fs, want_fs)) ||
+		    (want_map && strcmp(mounts[i].memmap, want_map)))
+			to = &others[no];
+		if (find_target(&mounts[i], to))
+			ksft_exit_fail_msg("no nd device behind /dev/%s\n", mounts[i].dev);
+		if (to == &targets[nt])
+			nt++;
+		else
+			no++;
+	}
+	if (!nt)
+		ksft_exit_skip("no DAX filesystem to take away\n");
+	/* ndctl and each check; PARKED only where the driver parks. */
+	for (i = 0; i < nt; i++)
+		plan += 1 + NR_CHECKS - !parks(&targets[i]);
+	ksft_set_plan(plan * (nm ?: 1));
+	count_sigbus();
+
+	snprintf(modes, sizeof(modes), "%s", getenv("DAXGUP_UNBIND_DM") ?: "");
+	dm_mode = strtok_r(modes, " ,", &save);
+	do {
+		run_targets(targets, nt, others, no, iters);
+	} while (dm_mode && (dm_mode = strtok_r(NULL, " ,", &save)));
 	ksft_finished();
 }

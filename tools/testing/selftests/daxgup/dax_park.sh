@@ -432,7 +432,7 @@ case_stall() {
 		return
 	fi
 	sleep 2	# GUP has pinned the DAX page and sleeps in the second fault
-	if ! grep -qs faultin_page /proc/"$gpid"/stack; then
+	if ! grep -qs handle_mm_fault /proc/"$gpid"/stack; then
 		echo "# the reader is not in a fault 2 s after it started:"
 		stuck "$gpid"
 	fi
@@ -445,7 +445,7 @@ case_stall() {
 	fi
 	# whether GUP was still serving the fault when the unbind returned
 	infault=
-	! grep -qs faultin_page /proc/"$gpid"/stack || infault=1
+	! grep -qs handle_mm_fault /proc/"$gpid"/stack || infault=1
 	gerr=$nd_err
 	echo "# unbind of $pfn from $drv took $nd_ms ms${gerr:+: $gerr};" \
 		"the reader was ${infault:+still }${infault:-no longer }in the fault then"

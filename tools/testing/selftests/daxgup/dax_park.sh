@@ -417,7 +417,7 @@ bad() { problems="${problems:+$problems; }$*"; }
 
 # case_stall: case 7 for $drv, on the first mount
 case_stall() {
-	local infault got gerr log7
+	local infault got gerr log7 state
 	problems=
 	mark="park stall $idx"
 	kmsg_mark "$mark"
@@ -447,8 +447,10 @@ case_stall() {
 	infault=
 	! grep -qs handle_mm_fault /proc/"$gpid"/stack || infault=1
 	gerr=$nd_err
+	state="no longer"
+	[ -z "$infault" ] || state=still
 	echo "# unbind of $pfn from $drv took $nd_ms ms${gerr:+: $gerr};" \
-		"the reader was ${infault:+still }${infault:-no longer }in the fault then"
+		"the reader was $state in the fault then"
 	[ $urc = 0 ] || bad "the unbind failed: $gerr"
 	wait_line "$tmp/stalled" "$readre" "$gpid" || bad "no result of the read within $hang s"
 	got=$(grep -m1 -E "$readre" "$tmp/stalled")

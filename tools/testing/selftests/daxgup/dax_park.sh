@@ -417,8 +417,12 @@ bad() { problems="${problems:+$problems; }$*"; }
 
 # case_stall: case 7 for $drv, on the first mount
 case_stall() {
-	local infault got gerr log7 state
+	local infault got gerr log7 state i attr
 	problems=
+	if ! mounted "$dev" "$mnt"; then
+		result 7 FAIL "$mnt is not mounted: nothing to test"
+		return
+	fi
 	mark="park stall $idx"
 	kmsg_mark "$mark"
 	rm -f "$tmp/in" && mkfifo "$tmp/in"
@@ -431,10 +435,20 @@ case_stall() {
 		result 7 FAIL "the reader on $mnt did not start"
 		return
 	fi
-	sleep 2	# GUP has pinned the DAX page and sleeps in the second fault
-	if ! grep -qs handle_mm_fault /proc/"$gpid"/stack; then
-		echo "# the reader is not in a fault 2 s after it started:"
+	attr=$(xfs_io -c "statx -r" "$mnt/park-stall" | sed -n 's/^stat.attributes = //p')
+	if [ $((attr & 0x200000)) = 0 ]; then
+		result 7 FAIL "$mnt/park-stall is not a DAX file (statx attributes $attr)"
+		return
+	fi
+	# until GUP sleeps in the fault on the second page ($hang s at most)
+	for ((i = 0; i < hang * 10; i++)); do
+		grep -qs handle_mm_fault "/proc/$gpid/stack" && break
+		sleep 0.1
+	done
+	if ! grep -qs handle_mm_fault "/proc/$gpid/stack"; then
 		stuck "$gpid"
+		result 7 FAIL "the reader did not come to sleep in a fault within $hang s"
+		return
 	fi
 	nd_write unbind "$drv" "$pfn" "$tmp/stalled"
 	urc=$?
@@ -497,7 +511,7 @@ case_stall() {
 
 # case_umount: case 6 for $drv, on its xfs with rmapbt among $mine
 case_umount() {
-	local f m map d umnt udev upfn uns ustart umpid uurc uerr2 got log6
+	local f m map d umnt udev upfn uns ustart umpid uurc uerr2 got log6 i
 	problems=
 	if [ "${DAXGUP_KERNEL:-}" != patched ]; then
 		result 6 SKIP "on $DAXGUP_KERNEL an unmount does not wait for pinned DAX pages (dax_inflight's umount case): there is no unmount in progress to remove the device under"
@@ -545,14 +559,24 @@ case_umount() {
 		echo "$rc" >"$tmp/umount.end"
 	) &
 	umpid=$!
-	sleep 2
+	# until the unmount waits in the eviction of park-umount ($hang s at
+	# most: a hang detector, not a timing assertion)
+	for ((i = 0; i < hang * 10; i++)); do
+		[ ! -e "$tmp/umount.end" ] || break
+		grep -qs dax_wait_idle_final "/proc/$(pgrep -P "$umpid" -x umount)/stack" && break
+		sleep 0.1
+	done
 	if [ -e "$tmp/umount.end" ]; then
 		uurc=$(cat "$tmp/umount.end")
 		result 6 FAIL "umount $umnt returned ($uurc: $(cat "$tmp/umount.err")) while a page of park-umount was pinned: it did not wait in eviction"
 		return
 	fi
-	echo "# umount $umnt is still running after 2 s:"
+	echo "# umount $umnt, before the removal:"
 	stuck "$(pgrep -P "$umpid" -x umount || echo "$umpid")"
+	if ! grep -qs dax_wait_idle_final "/proc/$(pgrep -P "$umpid" -x umount)/stack"; then
+		result 6 FAIL "umount $umnt did not come to wait in the eviction of park-umount within $hang s"
+		return
+	fi
 	nd_write unbind "$drv" "$upfn" "$tmp/unmapper"
 	urc=$?
 	if [ $urc = 2 ]; then
@@ -589,7 +613,10 @@ case_umount() {
 		stuck "$upid"
 	fi
 	log6=$(kmsg_since "$mark")
-	grep -E "parked|released|dax_park:|Dying|freez" <<<"$log6" | sed 's/^/# log: /'
+	grep -E "parked|released|dax_park:|Dying|freez|about to be removed" <<<"$log6" |
+		sed 's/^/# log: /'
+	! grep -qE "Dying superblock|already frozen by kernel" <<<"$log6" ||
+		bad "xfs froze a superblock that was being unmounted"
 	if grep -qE "$upfn: parked |memremap: parked $ustart-" <<<"$log6" &&
 	   ! wait_released "$drv" "$uns" "$ustart" "$mark"; then
 		bad "$uns not released $hang s after the read landed and the unmapper exited:" \

@@ -1206,6 +1206,9 @@ int main(void)
 	}
 	if (!nt)
 		ksft_exit_skip("no DAX filesystem to take away\n");
+	if (strstr(getenv("DAXGUP_UNBIND_DM") ?: "", "striped") && no < nt)
+		ksft_exit_fail_msg("DAXGUP_UNBIND_DM=striped: the second legs are the filesystems that DAXGUP_UNBIND_FS or DAXGUP_UNBIND_MAP leave out, and %d are left out for %d taken\n",
+				   no, nt);
 	/* ndctl and each check; PARKED only where the driver parks. */
 	for (i = 0; i < nt; i++)
 		plan += 1 + NR_CHECKS - !parks(&targets[i]);

@@ -45,7 +45,15 @@
 #      served, and the read must land in full once it is.  On 6.12 GUP
 #      keeps the pagemap reference of the page it pinned across that
 #      fault, and the removal, which drains those references, waits for
-#      the fault (XFAIL on stock and base).
+#      the fault (XFAIL on stock and base);
+#   8. on the same xfs, frozen (fsfreeze) and unmounted while the read pins
+#      a page of a file that nothing maps or opens any more (the freeze
+#      keeps the superblock, so umount returns), then removed: xfs's
+#      removal notification thaws it and drops the last reference, which
+#      runs the rest of the unmount inside the removal; its eviction must
+#      not wait for the pinned page: the removal returns while the read is
+#      in flight, the read lands in full, the namespace comes back.  SKIP
+#      on stock and base, as case 6.
 # nd_pmem parks only on the patched kernel: on stock and base it crashes
 # the guest when memory under DMA is removed (see known-crashes and
 # dax_unbind), so its cases are SKIP there and nothing is removed.
@@ -54,7 +62,7 @@
 set -u
 echo "TAP version 13"
 drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
-echo "1..$(($(echo "$drivers" | wc -w) * 7))"
+echo "1..$(($(echo "$drivers" | wc -w) * 8))"
 
 nd=/sys/bus/nd
 slow=daxgup-park-slow
@@ -374,7 +382,7 @@ cleanup() {
 	for m in $DAXGUP_MOUNTS; do
 		IFS=: read -r _ mnt _ _ _ <<<"$m"
 		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept" "$mnt/park-umount" \
-			"$mnt/park-stall"
+			"$mnt/park-stall" "$mnt/park-frozen"
 	done
 	rm -rf "$tmp"
 }
@@ -397,7 +405,9 @@ desc=(""
 	"xfs with rmapbt: an unmount waiting for a pinned page and the removal
  both return while the read is in flight, and the namespace comes back"
 	"a GUP that pinned a DAX page and sleeps in a fault on the next page
- does not hold up the removal")
+ does not hold up the removal"
+	"xfs with rmapbt, frozen and unmounted with a page pinned: the removal
+ finishes the unmount without waiting for the page")
 desc=("${desc[@]//$'\n'/}")
 
 # Results go out in case order: case 1 is judged once the read landed,
@@ -506,6 +516,94 @@ case_stall() {
 		result 7 OK
 	else
 		result 7 FAIL "$problems"
+	fi
+}
+
+# case_frozen: case 8 for $drv, on its xfs with rmapbt among $mine
+case_frozen() {
+	local f m map d umnt udev upfn uns ustart got log8 out
+	problems=
+	if [ "${DAXGUP_KERNEL:-}" != patched ]; then
+		result 8 SKIP "on $DAXGUP_KERNEL an unmount does not wait for pinned DAX pages (dax_inflight's umount case): nothing to finish without waiting"
+		return
+	fi
+	umnt=
+	while IFS=: read -r f m map d _; do
+		if [ "$f" = xfs ] && [ "$map" = mem ]; then
+			umnt=$m udev=$d
+			break
+		fi
+	done <<<"$mine"
+	if [ -z "$umnt" ] || ! mounted "$udev" "$umnt" || ! xfs_info "$umnt" | grep -q 'rmapbt=1'; then
+		result 8 SKIP "$drv serves no mounted xfs with rmapbt"
+		return
+	fi
+	upfn=${pfn_of[$udev]}
+	uns=$(cat "$nd/devices/$upfn/namespace")
+	ustart=$(printf '%#x' "$(cat "$nd/devices/$uns/resource")")
+	mark="park frozen $idx"
+	kmsg_mark "$mark"
+	rm -f "$tmp/in" && mkfifo "$tmp/in"
+	python3 -u -c "$unmapper_py" "$umnt/park-frozen" "/dev/mapper/$slow" <"$tmp/in" \
+		>"$tmp/unmapper" 2>&1 &
+	upid=$!
+	exec {rin}>"$tmp/in"
+	if ! wait_line "$tmp/unmapper" '^unmapped$' "$upid"; then
+		sed 's/^/# unmapper: /' "$tmp/unmapper"
+		result 8 FAIL "the unmapper on $umnt did not start its read"
+		return
+	fi
+	out=$(fsfreeze -f "$umnt" 2>&1) || bad "fsfreeze -f $umnt: $out"
+	# the freeze holds the superblock: umount only detaches it ($hang s
+	# at most, a hang detector)
+	out=$(timeout "$hang" umount "$umnt" 2>&1) || bad "umount of frozen $umnt: $out"
+	if [ -n "$problems" ]; then
+		result 8 FAIL "$problems"
+		return
+	fi
+	nd_write unbind "$drv" "$upfn" "$tmp/unmapper"
+	urc=$?
+	if [ $urc = 2 ]; then
+		result 8 FAIL "the unbind of $upfn did not return within $hang s after $umnt was frozen and unmounted"
+		echo "Bail out! the removal hangs"
+		exit 1
+	fi
+	echo "# unbind of $upfn from $drv took $nd_ms ms${nd_err:+: $nd_err}"
+	[ $urc = 0 ] || bad "the unbind failed: $nd_err"
+	! landed "$tmp/at-unbind" || bad "the unbind returned only after the read had landed"
+	wait_line "$tmp/unmapper" "$readre" "$upid" || bad "no result of the read within $hang s"
+	got=$(grep -m1 -E "$readre" "$tmp/unmapper")
+	echo "# unmapper: ${got:-nothing}"
+	[ "$got" = "read 2097152" ] || bad "the read did not land in full: ${got:-no result}"
+	exec {rin}>&-
+	rin=
+	if wait_exit "$upid"; then
+		wait "$upid"
+		upid=
+	else
+		bad "the unmapper did not exit within $hang s of its stdin closing"
+	fi
+	log8=$(kmsg_since "$mark")
+	grep -E "parked|released|dax_park:|Dying|freez|about to be removed|waits for pinned" <<<"$log8" |
+		sed 's/^/# log: /'
+	! grep -qE "Dying superblock|already frozen by kernel|still frozen" <<<"$log8" ||
+		bad "the removal's freeze or thaw met a dying superblock"
+	if grep -qE "$upfn: parked |memremap: parked $ustart-" <<<"$log8" &&
+	   ! wait_released "$drv" "$uns" "$ustart" "$mark"; then
+		bad "$uns not released $hang s after the read landed:" \
+			"$(parked_line "$drv" "$uns" "$ustart" "$mark")"
+	fi
+	if bring_back "$udev" "$drv"; then
+		out=$(mount -t xfs -o dax=always "/dev/$udev" "$umnt" 2>&1) ||
+			bad "mount $umnt again: $out"
+	else
+		bad "/dev/$udev did not come back (${upfn}: $(bind_pfn "$drv" "$upfn"))"
+	fi
+	rm -f "$umnt/park-frozen"
+	if [ -z "$problems" ]; then
+		result 8 OK
+	else
+		result 8 FAIL "$problems"
 	fi
 }
 
@@ -646,7 +744,7 @@ for drv in $drivers; do
 		skip="nd_pmem on $DAXGUP_KERNEL crashes the guest when memory under DMA is removed"
 		skip="$skip (6.12: memunmap_pages() does not wait for pinned FS_DAX pages;"
 		skip="$skip see known-crashes, dax_unbind): nothing removed"
-		for c in 1 2 3 4 5 6 7; do
+		for c in 1 2 3 4 5 6 7 8; do
 			result $c SKIP "$skip"
 		done
 		continue
@@ -903,6 +1001,7 @@ for drv in $drivers; do
 		wait_exit "$spid" && spid=
 		case_umount
 		case_stall
+		case_frozen
 		continue
 	fi
 	nd_write unbind "$drv" "$pfn"
@@ -973,4 +1072,6 @@ for drv in $drivers; do
 	case_umount
 	# 7. a GUP stalled in a fault
 	case_stall
+	# 8. a frozen, unmounted filesystem finished by the removal
+	case_frozen
 done

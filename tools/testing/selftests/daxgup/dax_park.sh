@@ -388,9 +388,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Reads from the slow device take 30 s, longer on slower kernels (debug):
+# every step of a case must fit in that window.
+slow_ms=$((30000 * ${DAXGUP_TIMEOUT_SCALE:-1}))
 sectors=$(blockdev --getsz "$DAXGUP_SCRATCH")
 dmsetup create --noudevsync "$slow" \
-	--table "0 $sectors delay $DAXGUP_SCRATCH 0 30000 $DAXGUP_SCRATCH 0 0" &&
+	--table "0 $sectors delay $DAXGUP_SCRATCH 0 $slow_ms $DAXGUP_SCRATCH 0 0" &&
 	dmsetup mknodes "$slow"
 [ -b "/dev/mapper/$slow" ] || { echo "Bail out! cannot make the dm-delay device $slow"; exit 1; }
 

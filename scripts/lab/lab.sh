@@ -38,6 +38,12 @@ prepare() {
 		;;
 	*) die "KERNEL=$KERNEL: expected patched, base or stock" ;;
 	esac
+	# The series' kselftests run on every kernel, built from the patched tree.
+	if [ "$KERNEL" != patched ] &&
+	   ! "$DAXGUP_TOP/scripts/lab/tree.sh" patched >/dev/null 2>"$DAXGUP_O/.tree.log"; then
+		cat "$DAXGUP_O/.tree.log" >&2
+		exit 1
+	fi
 	flock -u 8
 	exec 9>"$(build_dir).lock"
 	flock 9

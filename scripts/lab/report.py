@@ -23,6 +23,7 @@ import sys
 
 TAP_LINE = re.compile(r'^(not ok|ok)\s+(\d+)\s*(?:-\s*)?(.*?)\s*(?:#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?$')
 PLAN_LINE = re.compile(r'^1\.\.(\d+)')
+SKIP_ALL = re.compile(r'^1\.\.0\s*#\s*SKIP\s*(.*)$')
 KSFT_SKIP = 4
 
 
@@ -64,11 +65,13 @@ def cmd_pending(boot):
 
 
 def parse_tap(text):
-    """Top-level KTAP results of one test's output."""
-    cases, planned, diag = [], None, ''
+    """Top-level KTAP results of one test's output; each case with the
+    diagnostic lines printed since the previous result ('diag')."""
+    cases, planned, diag, diags = [], None, '', []
     for line in text.splitlines():
         if line.startswith('# '):
             diag = line[2:].strip()
+            diags.append(diag)
             continue
         m = PLAN_LINE.match(line)
         if m and planned is None:
@@ -89,8 +92,9 @@ def parse_tap(text):
             reason = 'known bug' + reason if reason else ''
         cases.append({'name': desc, 'status': status,
                       'reason': (reason or '').strip() or
-                      (diag if status == 'failed' else '')})
-        diag = ''
+                      (diag if status == 'failed' else ''),
+                      'diag': diags})
+        diag, diags = '', []
     return cases, planned
 
 
@@ -108,6 +112,53 @@ def known_crash(top, name, env):
     return None
 
 
+def known_failures(top):
+    """The entries of known-failures: dicts of its keys, regexes compiled."""
+    path = os.path.join(top, 'tools/testing/selftests/daxgup/known-failures')
+    entries, cur = [], {}
+    for line in read(path).splitlines() + ['']:
+        if line.startswith('#'):
+            continue
+        if not line.strip():
+            if cur:
+                entries.append(cur)
+            cur = {}
+            continue
+        key, _, val = line.strip().partition(' ')
+        cur[key] = val.strip()
+    for e in entries:
+        for key in ('case', 'symptom', 'kernel'):
+            if e.get(key):
+                e[key] = re.compile(e[key])
+        e['kernels'] = e.get('kernels', '').split()
+    return entries
+
+
+def apply_known(top, name, env, cases, reports):
+    """Known bugs of this kernel in the cases of test @name (known-failures):
+    a failure that shows the bug's symptom becomes XFAIL, a pass shows
+    nothing and becomes what the entry says; kernel reports that are the
+    symptom of a bug shown are dropped.  Returns the kernel reports left."""
+    shown = []
+    for e in known_failures(top):
+        if e.get('test') != name or env.get('KERNEL') not in e['kernels']:
+            continue
+        for c in cases:
+            if c.get('known') or not e['case'].search(c['name']):
+                continue
+            bug = 'known bug on %s kernel: %s' % (env.get('KERNEL'), e.get('reason', ''))
+            if c['status'] == 'failed' and \
+                    any(e['symptom'].search(d) for d in c.get('diag', [])):
+                c.update(status='xfail', reason=bug, known=True)
+                shown.append(e)
+            elif c['status'] == 'passed':
+                skip = e.get('pass') == 'skip'
+                c.update(status='skipped' if skip else 'failed', known=True,
+                         reason=('no evidence of the ' if skip else 'did not show the ') + bug)
+    allowed = [e['kernel'] for e in shown if e.get('kernel')]
+    return [r for r in reports if not any(a.search(r) for a in allowed)]
+
+
 def judge(boot, name, ended, crashed):
     tap = read(os.path.join(boot, 'tap', name + '.tap'))
     cases, planned = parse_tap(tap)
@@ -121,8 +172,9 @@ def judge(boot, name, ended, crashed):
         if rc == 124 or rc == 137:
             extra.append({'name': name + ': timed out', 'status': 'failed', 'reason': 'timeout'})
         elif not cases and rc == KSFT_SKIP:
+            why = [m.group(1) for m in map(SKIP_ALL.match, tap.splitlines()) if m]
             extra.append({'name': name, 'status': 'skipped',
-                          'reason': (tap.strip().splitlines() or ['skipped'])[-1]})
+                          'reason': (why or tap.strip().splitlines() or ['skipped'])[-1]})
         elif not cases:
             extra.append({'name': name + ': no results', 'status': 'failed',
                           'reason': 'exit %d without TAP results' % rc})
@@ -132,9 +184,6 @@ def judge(boot, name, ended, crashed):
         if planned is not None and cases and len(cases) < planned:
             extra.append({'name': name + ': plan', 'status': 'failed',
                           'reason': 'only %d of %d results' % (len(cases), planned)})
-    if reports:
-        extra.append({'name': name + ': kernel log', 'status': 'failed',
-                      'reason': reports[0].strip()})
     return tap, cases + extra, reports
 
 
@@ -153,6 +202,12 @@ def collect(run):
             if name not in ended:
                 crashed = 'guest stopped while it ran (console: %s)' % os.path.join(boot, 'console.log')
             tap, cases, reports = judge(boot, name, ended, crashed)
+            reports = apply_known(env.get('TOP', ''), name, env, cases, reports)
+            for c in cases:
+                c.pop('diag', None)
+            if reports:
+                cases.append({'name': name + ': kernel log', 'status': 'failed',
+                              'reason': reports[0].strip()})
             why = crashed and known_crash(env.get('TOP', ''), name, env)
             if why:
                 # The crash is the known bug's symptom: XFAIL, whatever the
@@ -174,7 +229,8 @@ def tap_lines(tests, prefix):
         out.append('# Subtest: %s%s' % (prefix, t['name']))
         out.extend('    ' + l for l in t['tap'].rstrip('\n').splitlines())
         for c in t['cases']:
-            if c['name'].startswith(t['name'] + ':') or (c['name'] == t['name']):
+            if c['name'].startswith(t['name'] + ':') or (c['name'] == t['name']) or \
+                    c.get('known'):
                 out.append('    # daxgup: %s %s %s' % (c['status'], c['name'], c['reason']))
         for r in t['kernel_reports'][:5]:
             out.append('    # kernel: ' + r.strip())

@@ -18,6 +18,12 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /dev/shm 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# What udev makes on any system: the kernel's kselftest runner writes to
+# /dev/stdout.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for f in 0:stdin 1:stdout 2:stderr; do
+	[ -e "/dev/${f#*:}" ] || ln -s "/proc/self/fd/${f%%:*}" "/dev/${f#*:}"
+done
 
 # The guest kernel's modules live in the lab's work dir, not in the host's
 # /lib/modules: a modprobe that looks there, for us and for the kernel.  It

@@ -214,6 +214,7 @@ out:
 static const struct block_device_operations daxgup_fops = {
 	.owner = THIS_MODULE,
 	.submit_bio = daxgup_submit_bio,
+	.release = daxgup_hold_disk_release,
 };
 
 /**
@@ -278,6 +279,15 @@ static void daxgup_blk_release(void *data)
 {
 	struct daxgup_pmem *pmem = data;
 
+	/*
+	 * Held until the pagemap is unmapped or parked (daxgup_dax_release()):
+	 * a last close from here on takes no hold, and an rmmod meanwhile
+	 * must not find the module free while pages are in use.  Fails only
+	 * when rmmod started this removal.
+	 */
+	if (pmem->has_pages)
+		pmem->removal_ref = try_module_get(THIS_MODULE);
+	daxgup_hold_stop(pmem);
 	if (pmem->dax_dev) {
 		kill_dax(pmem->dax_dev);
 		dax_remove_host(pmem->disk);
@@ -285,6 +295,7 @@ static void daxgup_blk_release(void *data)
 	sysfs_put(pmem->bb_state);
 	pmem->bb_state = NULL;
 	del_gendisk(pmem->disk);
+	daxgup_hold_forget_disk(pmem);
 	put_disk(pmem->disk);
 }
 
@@ -334,6 +345,8 @@ int daxgup_blk_add_disk(struct daxgup_pmem *pmem)
 		dev_err(dev, "cannot allocate the disk: %ld\n", PTR_ERR(disk));
 		return PTR_ERR(disk);
 	}
+	if (pmem->has_pages)
+		daxgup_hold_init(pmem);
 	disk->fops = &daxgup_fops;
 	disk->private_data = pmem;
 	disk->bb = &pmem->bb;

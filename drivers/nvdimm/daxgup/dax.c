@@ -52,8 +52,12 @@ static long daxgup_dax_direct_access(struct dax_device *dax_dev, pgoff_t pgoff,
 
 	if (kaddr)
 		*kaddr = pmem->virt_addr + offset;
-	if (pfn)
+	if (pfn) {
 		*pfn = phys_to_pfn_t(pmem->phys_addr + offset, PFN_DEV | PFN_MAP);
+		/* a fault maps pages: look for them at the last close (hold.c) */
+		if (!READ_ONCE(pmem->hold.mapped))
+			WRITE_ONCE(pmem->hold.mapped, true);
+	}
 
 	if (!pmem->bb.count)
 		return avail;
@@ -160,16 +164,24 @@ static const struct dax_operations daxgup_dax_ops = {
 /*
  * devres action registered before the pagemap, so it runs after the
  * pagemap's removal, which takes the reference over for its
- * memory_failure handler (and clears @pmem->dax_dev).
+ * memory_failure handler (and clears @pmem->dax_dev).  The removal's
+ * module reference (daxgup_blk_release()) goes here too: the pagemap is
+ * unmapped or parked by now.
  */
 static void daxgup_dax_release(void *data)
 {
 	struct daxgup_pmem *pmem = data;
 
-	if (!pmem->dax_dev)
-		return;
-	kill_dax(pmem->dax_dev);
-	put_dax(pmem->dax_dev);
+	if (pmem->dax_dev) {
+		kill_dax(pmem->dax_dev);
+		put_dax(pmem->dax_dev);
+	}
+	/*
+	 * The removal's own module reference.  A concurrent rmmod waits for
+	 * this removal to return (the device lock) before it unloads.
+	 */
+	if (pmem->removal_ref)
+		module_put(THIS_MODULE);
 }
 
 /**

@@ -11,7 +11,10 @@
 
 #include <linux/badblocks.h>
 #include <linux/blk_types.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 struct dax_device;
 struct device;
@@ -25,6 +28,29 @@ struct page;
 
 /* pages scanned between two cond_resched() */
 #define DAXGUP_SCAN_BATCH	4096
+
+/**
+ * struct daxgup_hold - pages in use after the last close hold the module
+ * @lock: serializes the walk with the last close that starts it and with
+ *	the removal that stops it
+ * @work: walks the data pages, drops the module reference at the end
+ * @wait: on the wait queue of @page's refcount
+ * @page: the page the walk waits for, or NULL
+ * @pfn: the walk's cursor
+ * @held: a module reference is held for the walk
+ * @stopped: the device is being removed: no new hold
+ * @mapped: a page was mapped (a DAX fault) since the last close
+ */
+struct daxgup_hold {
+	struct mutex lock;	/* walk vs last close vs removal */
+	struct work_struct work;
+	struct wait_queue_entry wait;
+	struct page *page;
+	unsigned long pfn;
+	bool held;
+	bool stopped;
+	bool mapped;
+};
 
 /**
  * struct daxgup_pmem - one namespace or pfn device served by daxgup_pmem
@@ -41,6 +67,8 @@ struct page;
  * @bb_state: sysfs "badblocks" of the disk, to notify pollers
  * @dax_dev: the dax_device of an fsdax device, NULL in raw mode
  * @disk: the block device
+ * @hold: the module hold of an fsdax device (hold.c)
+ * @removal_ref: the removal holds a module reference (daxgup_blk_release())
  *
  * Allocated with devm_kzalloc() first in probe, so devres frees it after
  * every teardown action registered later has run.
@@ -59,6 +87,8 @@ struct daxgup_pmem {
 	struct kernfs_node *bb_state;
 	struct dax_device *dax_dev;
 	struct gendisk *disk;
+	struct daxgup_hold hold;
+	bool removal_ref;
 };
 
 /* bytes the block device and the dax_device expose */
@@ -99,6 +129,14 @@ int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
 ssize_t daxgup_parked_show(struct device_driver *drv, char *buf);
 int daxgup_fsdax_init(void);
 void daxgup_fsdax_exit(void);
+/* parked pagemaps and holds; destroyed at unload once its works are done */
+extern struct workqueue_struct *daxgup_wq;
+
+/* hold.c */
+void daxgup_hold_init(struct daxgup_pmem *pmem);
+void daxgup_hold_disk_release(struct gendisk *disk);
+void daxgup_hold_stop(struct daxgup_pmem *pmem);
+void daxgup_hold_forget_disk(struct daxgup_pmem *pmem);
 
 /* pinwait.c */
 unsigned long daxgup_wait_unpinned(struct device *dev,

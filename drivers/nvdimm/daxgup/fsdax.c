@@ -380,7 +380,7 @@ static void daxgup_fsdax_release(struct daxgup_pagemap *map)
  */
 static LIST_HEAD(daxgup_parked);
 static DEFINE_MUTEX(daxgup_parked_lock);
-static struct workqueue_struct *daxgup_wq;
+struct workqueue_struct *daxgup_wq;
 
 #define DAXGUP_TIED_RECHECK_MIN	(HZ / 4)
 #define DAXGUP_TIED_RECHECK_MAX	(8 * HZ)
@@ -589,10 +589,11 @@ void daxgup_fsdax_exit(void)
 
 /*
  * rmmod with the device still bound: the module cannot be pinned, so it
- * cannot park.  Wait for the pins, killably; a page tied to a file cannot
- * be left here, since no filesystem is mounted (a mounted disk holds the
- * module).  Interrupted, the pagemap is left as it is until reboot: its
- * dead pagemap keeps the memory_failure handler from being called.
+ * cannot park.  A mounted disk holds the module, and so do pages still in
+ * use after its last close (hold.c): rmmod is refused while a page is in
+ * use, and this is not expected to find one.  Should it, wait for the
+ * pins, killably; interrupted, the pagemap is left as it is until reboot:
+ * its dead pagemap keeps the memory_failure handler from being called.
  */
 static void daxgup_fsdax_unmap_going(struct daxgup_pagemap *map)
 {

@@ -44,8 +44,8 @@ log=$out/ksft-build.log
 	make -j"$JOBS" -C "$ksrc/tools/testing/selftests" O="$kobj" TARGETS="$targets" \
 		KSFT_INSTALL_PATH="$out/ksft" install
 } >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "building the kselftests failed (log: $log)"; }
-# A warning is a defect of the tests: show it.
+# A warning is a defect of the tests: no test runs with one.
 if grep -q 'warning:' "$log"; then
 	grep 'warning:' "$log" >&2
-	log "the kselftests built with warnings (log: $log)"
+	die "the kselftests built with warnings (log: $log)"
 fi

@@ -53,7 +53,17 @@
 #      runs the rest of the unmount inside the removal; its eviction must
 #      not wait for the pinned page: the removal returns while the read is
 #      in flight, the read lands in full, the namespace comes back.  SKIP
-#      on stock and base, as case 6.
+#      on stock and base, as case 6;
+#   9. (daxgup_pmem, stock and base) every filesystem of the driver is
+#      unmounted while the same kind of read pins a page of an unmapped
+#      file (6.12's unmount does not wait for it), the namespaces still
+#      bound: rmmod must be refused at once (the pages in use after the
+#      disk's last close hold the module), not wait for the read in the
+#      removal it starts, where an interrupted wait could only leave the
+#      memory mapped until reboot; once the read landed, rmmod works and
+#      the driver loaded again serves every namespace.  SKIP on the
+#      patched kernel, whose unmount waits for the page (no page is in
+#      use after the last close), and for nd_pmem (see below).
 # nd_pmem parks only on the patched kernel: on stock and base it crashes
 # the guest when memory under DMA is removed (see known-crashes and
 # dax_unbind), so its cases are SKIP there and nothing is removed.
@@ -62,7 +72,7 @@
 set -u
 echo "TAP version 13"
 drivers=$(for m in $DAXGUP_MOUNTS; do echo "${m##*:}"; done | sort -u)
-echo "1..$(($(echo "$drivers" | wc -w) * 8))"
+echo "1..$(($(echo "$drivers" | wc -w) * 9))"
 
 nd=/sys/bus/nd
 slow=daxgup-park-slow
@@ -382,7 +392,7 @@ cleanup() {
 	for m in $DAXGUP_MOUNTS; do
 		IFS=: read -r _ mnt _ _ _ <<<"$m"
 		rm -f "$mnt/park-read" "$mnt/park-pipe" "$mnt/park-kept" "$mnt/park-umount" \
-			"$mnt/park-stall" "$mnt/park-frozen"
+			"$mnt/park-stall" "$mnt/park-frozen" "$mnt/park-rmmod"
 	done
 	rm -rf "$tmp"
 }
@@ -410,7 +420,9 @@ desc=(""
 	"a GUP that pinned a DAX page and sleeps in a fault on the next page
  does not hold up the removal"
 	"xfs with rmapbt, frozen and unmounted with a page pinned: the removal
- finishes the unmount without waiting for the page")
+ finishes the unmount without waiting for the page"
+	"the filesystems unmounted under a pinned page, the namespaces bound:
+ rmmod is refused until the page is let go, then works")
 desc=("${desc[@]//$'\n'/}")
 
 # Results go out in case order: case 1 is judged once the read landed,
@@ -737,6 +749,145 @@ case_umount() {
 	fi
 }
 
+# case_rmmod: case 9 for $drv, on the first mount
+case_rmmod() {
+	local problems='' mark out rc pid i r r0 t0 ms at f m d log letgo mounts=()
+
+	if [ "$drv" != daxgup_pmem ]; then
+		result 9 SKIP "$drv: on the patched kernel no page is in use once its filesystems are unmounted (the unmount waits), on stock and base its removal under a pin crashes"
+		return
+	fi
+	if [ "${DAXGUP_KERNEL:-}" = patched ]; then
+		result 9 SKIP "on $DAXGUP_KERNEL an unmount waits for pinned DAX pages (dax_inflight's umount case): no page is in use after the last close"
+		return
+	fi
+	if [ -z "$modular" ]; then
+		result 9 SKIP "$drv is built into the kernel"
+		return
+	fi
+	mark="park rmmod $idx"
+	kmsg_mark "$mark"
+	rm -f "$tmp/in" && mkfifo "$tmp/in"
+	python3 -u -c "$unmapper_py" "$mnt/park-rmmod" "/dev/mapper/$slow" <"$tmp/in" \
+		>"$tmp/unmapper" 2>&1 &
+	upid=$!
+	exec {rin}>"$tmp/in"
+	if ! wait_line "$tmp/unmapper" '^unmapped$' "$upid"; then
+		sed 's/^/# unmapper: /' "$tmp/unmapper"
+		result 9 FAIL "the unmapper of $mnt did not start"
+		return
+	fi
+	# 6.12's unmount drops the DAX entry of the pinned page without waiting
+	# for it, and dax_disassociate_entry() warns (dax_inflight's umount case)
+	allow_report "WARNING: .* at fs/dax\.c:[0-9]+ dax_disassociate_entry"
+	while IFS=: read -r f m _ d _; do
+		out=$(umount "$m" 2>&1) || bad "umount $m: $out"
+		mounts+=("$f:$m:$d")
+	done <<<"$mine"
+	r0=$(modref "$drv")
+	at=
+	if [ -z "$problems" ] && ! landed "$tmp/unmapper"; then
+		echo "dax_park: rmmod $drv" >/dev/kmsg
+		t0=$(date +%s%N)
+		rm -f "$tmp/rmmod.pid"
+		(
+			rmmod "$drv" >"$tmp/rmmod.out" 2>&1 &
+			echo $! >"$tmp/rmmod.pid"
+			wait $!
+			rc=$?
+			echo "dax_park: rmmod $drv returned $rc" >/dev/kmsg
+			cp "$tmp/unmapper" "$tmp/at-rmmod"
+			echo "$rc $(cat "$tmp/rmmod.out")" >"$tmp/rmmod"
+		) &
+		pid=$!
+		for ((i = 0; i < hang * 10; i++)); do
+			kill -0 $pid 2>/dev/null || break
+			# the stack of rmmod itself, not of this subshell
+			[ $i != 10 ] || stuck "$(cat "$tmp/rmmod.pid" 2>/dev/null)" >"$tmp/rmmod.stack"
+			sleep 0.1
+		done
+		if kill -0 $pid 2>/dev/null; then
+			stuck $pid
+			result 9 FAIL "rmmod $drv did not return within $hang s"
+			echo "Bail out! rmmod hangs"
+			exit 1
+		fi
+		wait $pid
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		read -r rc out <"$tmp/rmmod"
+		at="still in flight"
+		! landed "$tmp/at-rmmod" || at=landed
+		echo "# rmmod $drv: exit $rc${out:+: $out}, after about $ms ms, the read $at;" \
+			"refcnt $r0 before"
+		if [ -s "$tmp/rmmod.stack" ]; then
+			echo "# rmmod was still running after 1 s:"
+			cat "$tmp/rmmod.stack"
+		fi
+		log=$(kmsg_since "$mark")
+		grep -E "$drv|dax_park:" <<<"$log" | sed 's/^/# log: /'
+		# Judged from the kernel log, not from when things returned: the
+		# read may land while rmmod runs.  A hold let go before rmmod was
+		# tried leaves nothing to judge.
+		letgo="no page is in use any more"
+		if awk -v t="dax_park: rmmod $drv" -v r="$pfn: $letgo" \
+			'index($0, t) { exit } index($0, r) { f = 1; exit } END { exit !f }' <<<"$log"; then
+			at=
+		else
+			grep -q "$pfn: pages in use after the last close" <<<"$log" ||
+				bad "the last close took no hold on $drv (no \"pages in use after the last close\" for $pfn)"
+			[ "$rc" != 0 ] || bad "rmmod $drv succeeded with a page in use"
+			[ "$rc" = 0 ] || [[ $out == *"in use"* ]] ||
+				bad "rmmod $drv failed, not because the module is in use: $out"
+			! sed -n "/dax_park: rmmod $drv\$/,\$p" <<<"$log" | grep -q "waiting for .*pinned pages" ||
+				bad "rmmod $drv waited for the pinned page in the removal it started"
+			[ -e "/sys/module/$drv" ] || bad "$drv was unloaded with a page in use"
+			bound "$pfn" || bad "$pfn is no longer bound"
+		fi
+	fi
+	# the read lands, the unmapper goes: rmmod works
+	wait_line "$tmp/unmapper" "$readre" "$upid" || bad "no result of the read within $hang s"
+	out=$(grep -m1 -E "$readre" "$tmp/unmapper")
+	echo "# unmapper: ${out:-nothing}"
+	[ "$out" = "read 2097152" ] || bad "the read did not land in full: ${out:-no result}"
+	exec {rin}>&-
+	rin=
+	if wait_exit "$upid"; then
+		wait "$upid"
+		upid=
+	else
+		bad "the unmapper did not exit within $hang s of its stdin closing"
+		stuck "$upid"
+	fi
+	if [ -e "/sys/module/$drv" ]; then
+		# the hold goes once the put that ends the read has woken it
+		for ((i = 0; i < hang * 10; i++)); do
+			kmsg_since "$mark" | grep -q "$pfn: no page is in use any more" && break
+			sleep 0.1
+		done
+		kmsg_since "$mark" | grep -q "$pfn: no page is in use any more" ||
+			bad "$drv did not let its hold go within $hang s of the read landing"
+		out=$(rmmod "$drv" 2>&1) ||
+			bad "rmmod $drv failed once the page was let go: $out (refcnt $(modref "$drv"))"
+	fi
+	[ -e "/sys/module/$drv" ] || out=$(load "$drv" 2>&1) || bad "loading $drv again failed: $out"
+	for r in "${mounts[@]}"; do
+		IFS=: read -r f m d <<<"$r"
+		if ! bring_back "$d" "$drv"; then
+			bad "/dev/$d did not come back (${pfn_of[$d]}: $(bind_pfn "$drv" "${pfn_of[$d]}"))"
+			continue
+		fi
+		out=$(mount -t "$f" -o dax=always "/dev/$d" "$m" 2>&1) || bad "mount $m: $out"
+	done
+	rm -f "$mnt/park-rmmod"
+	if [ -n "$problems" ]; then
+		result 9 FAIL "$problems"
+	elif [ -z "$at" ]; then
+		result 9 SKIP "the read landed before rmmod could be tried (the hold was let go before it)"
+	else
+		result 9 OK
+	fi
+}
+
 idx=0
 for drv in $drivers; do
 	idx=$((idx + 1))
@@ -747,7 +898,7 @@ for drv in $drivers; do
 		skip="nd_pmem on $DAXGUP_KERNEL crashes the guest when memory under DMA is removed"
 		skip="$skip (6.12: memunmap_pages() does not wait for pinned FS_DAX pages;"
 		skip="$skip see known-crashes, dax_unbind): nothing removed"
-		for c in 1 2 3 4 5 6 7 8; do
+		for c in 1 2 3 4 5 6 7 8 9; do
 			result $c SKIP "$skip"
 		done
 		continue
@@ -1005,6 +1156,7 @@ for drv in $drivers; do
 		case_umount
 		case_stall
 		case_frozen
+		case_rmmod
 		continue
 	fi
 	nd_write unbind "$drv" "$pfn"
@@ -1077,4 +1229,6 @@ for drv in $drivers; do
 	case_stall
 	# 8. a frozen, unmounted filesystem finished by the removal
 	case_frozen
+	# 9. rmmod with the namespaces bound and a page in use
+	case_rmmod
 done

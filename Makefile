@@ -19,6 +19,7 @@ export KERNEL VARIANT KSRC O ACCEL DRIVER DRIVERS TESTS JOBS ITER RUNS REPS RUNT
 LAB := bash scripts/lab/lab.sh
 
 .PHONY: all check bench bench-report prepare deps tree kernel series-edit series-export checkpatch help
+.PHONY: dkms dkms-remove
 
 all:
 	@$(LAB) demo
@@ -37,6 +38,14 @@ prepare kernel:
 
 deps:
 	@bash scripts/lab/deps.sh
+
+# daxgup_pmem on this machine through Debian's dkms, for KVER (default: the
+# running kernel) and every later 6.12 kernel, with /etc/modprobe.d/daxgup.conf
+dkms:
+	@bash scripts/lab/dkms.sh install $(KVER)
+
+dkms-remove:
+	@bash scripts/lab/dkms.sh remove
 
 series-edit:
 	@bash scripts/lab/series.sh edit
@@ -57,3 +66,6 @@ help:
 	@echo "  make series-edit    print the git tree where the series is applied, to edit it"
 	@echo "  make series-export  write that tree's commits back to patches/ and patches/series"
 	@echo "  make checkpatch     scripts/checkpatch.pl --strict on every patch of the series"
+	@echo "  make dkms           install daxgup_pmem on this machine with Debian's dkms (KVER=6.12.x-...),"
+	@echo "                      and daxgup.conf, which makes it the driver of pmem namespaces"
+	@echo "  make dkms-remove    undo make dkms"

@@ -47,8 +47,23 @@ cpu=max
 [ "$accel" = kvm ] && cpu=host
 [ "$accel" = tcg ] && accel=tcg,thread=multi
 
+# Boot options a test of its own boot asks for in its suite line:
+#   DAXGUP_BOOT_MEMMAP=SIZE!ADDR  a legacy pmem region (memmap=) as well
+#   DAXGUP_BOOT_MODULES=installed the module root dkms installed daxgup_pmem
+#                                 into (scripts/lab/dkms.sh), drivers loaded
+#                                 by modalias with its daxgup.conf
+boot_opt() { sed -n "s/.*\<DAXGUP_BOOT_$1=\([^ ]*\).*/\1/p" "$res/plan" | head -n 1; }
+kmods=$(modules_root)
+memmap=$(boot_opt MEMMAP)
+case $(boot_opt MODULES) in
+'') ;;
+installed) kmods=$(module_dir)/installed ;;
+*) die "DAXGUP_BOOT_MODULES=$(boot_opt MODULES): expected installed" ;;
+esac
 cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 daxgup.results=$res"
-cmdline+=" daxgup.run=$DAXGUP_TOP/scripts/lab/guest/run.sh daxgup.kmods=$(modules_root)"
+cmdline+=" daxgup.run=$DAXGUP_TOP/scripts/lab/guest/run.sh daxgup.kmods=$kmods"
+[ -z "$(boot_opt MODULES)" ] || cmdline+=" daxgup.pmem=modalias"
+[ -z "$memmap" ] || cmdline+=" memmap=$memmap"
 cmdline+=" daxgup.keep=$DAXGUP_TOP,$DAXGUP_O"
 : >"$res/progress"
 qemu-system-x86_64 -name daxgup -nodefaults -machine pc,nvdimm=on -accel "$accel" -cpu "$cpu" -smp 2 \

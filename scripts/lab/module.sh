@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # module.sh [patched|base|stock]: build drivers/nvdimm/daxgup (daxgup_pmem.ko)
-# for a lab kernel, outside the clone: the sources are copied next to the
+# and the selftest helper daxgup_badrange.ko (badrange/ in the same dir) for
+# a lab kernel, outside the clone: the sources are copied next to the
 # kernel's build and built there with W=1.  For the stock kernel, Debian's
 # linux-headers package of that release is the build tree.
 set -eu
@@ -24,11 +25,24 @@ else
 fi
 out=$(module_dir "$k")
 mkdir -p "$out"
+# (badrange/, dkms/, installed/: the helper and dkms.sh's trees, kept)
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude=/badrange --exclude=/dkms --exclude=/installed --exclude=/dkms.log \
 	"$DAXGUP_TOP/drivers/nvdimm/daxgup/" "$out/"
-if ! make -s -C "$kdir" M="$out" NVDIMM_SRC="$(src_dir base)" W=1 modules >"$out/build.log" 2>&1 ||
-   grep -q 'warning:' "$out/build.log"; then
-	cat "$out/build.log" >&2
-	die "daxgup_pmem did not build cleanly against $rel"
-fi
+# build DIR NAME: kbuild DIR against the kernel, with W=1, warnings fatal
+build() {
+	if ! make -s -C "$kdir" M="$1" NVDIMM_SRC="$(src_dir base)" W=1 modules >"$1/build.log" 2>&1 ||
+	   grep -q 'warning:' "$1/build.log"; then
+		cat "$1/build.log" >&2
+		die "$2 did not build cleanly against $rel"
+	fi
+}
+build "$out" daxgup_pmem
 log "module: $out/daxgup_pmem.ko ($rel)"
+# A selftest helper next to it (daxgup_badrange.ko: media errors on demand).
+rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	"$DAXGUP_TOP/tools/testing/selftests/daxgup/badrange/" "$out/badrange/"
+build "$out/badrange" daxgup_badrange
+# daxgup_pmem as a user installs it: dkms add/build/install into a module
+# root of this kernel's modules (the dax_installed test boots with it).
+"$DAXGUP_TOP/scripts/lab/dkms.sh" lab "$k"

@@ -4,6 +4,8 @@
  * to or from the persistent memory; media errors (badblocks) fail reads
  * and are cleared by writes where the platform can clear them.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/dax.h>
@@ -379,9 +381,9 @@ int daxgup_blk_add_disk(struct daxgup_pmem *pmem)
 		dev_warn(dev, "no 'badblocks' sysfs notification for %s\n",
 			 disk->disk_name);
 
-	dev_info(dev, "%s: %llu MiB, %s\n", disk->disk_name,
-		 (unsigned long long)daxgup_data_len(pmem) >> 20,
-		 pmem->dax_dev ? "fsdax" : "raw, no DAX");
+	dev_dbg(dev, "%s: %llu MiB, %s\n", disk->disk_name,
+		(unsigned long long)daxgup_data_len(pmem) >> 20,
+		pmem->dax_dev ? "DAX" : "no DAX");
 	return 0;
 
 out_remove_host:

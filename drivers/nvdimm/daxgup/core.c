@@ -1,22 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * daxgup_pmem: a pmem driver whose teardown waits for pinned DAX pages.
+ * daxgup_pmem: a pmem driver whose removal never unmaps pinned DAX pages.
  *
  * The module registers an nd_device_driver for the same device types as
- * nd_pmem: raw namespaces (served as a block device without DAX) and pfn
- * devices, i.e. fsdax namespaces (block device + dax_device + struct
- * pages).  BTT devices are refused, nd_pmem serves them.
+ * nd_pmem: raw namespaces (a block device; with DAX and struct pages on
+ * legacy memmap= regions), pfn devices, i.e. fsdax namespaces (block
+ * device + dax_device + struct pages), and BTT devices (nd_btt's block
+ * device, as with nd_pmem).
  *
- * Binding: libnvdimm has no driver_override, so when both nd_pmem and
- * daxgup_pmem are loaded, whichever driver registered first wins every
- * device added later.  Move one device between the drivers by hand, e.g.
- * an fsdax namespace:
+ * One driver serves pmem: both modules have the aliases nd:t4* and nd:t5*
+ * that udev and ndctl load by, and the driver core offers a device whose
+ * probe failed to the next driver that matches it, so a namespace refused
+ * here would be served by nd_pmem.  daxgup.conf (installed in
+ * /etc/modprobe.d with the module) makes every load of nd_pmem load
+ * daxgup_pmem instead, and nd_pmem only when daxgup_pmem cannot be loaded.
+ * To serve one namespace with each driver for a comparison, load both by
+ * name and move a device by hand, e.g. an fsdax namespace:
  *
  *	echo pfn0.0 > /sys/bus/nd/drivers/nd_pmem/unbind
  *	echo pfn0.0 > /sys/bus/nd/drivers/daxgup_pmem/bind
- *
- * and a raw namespace with its namespace device (namespace0.0), so that
- * both drivers serve different namespaces in one boot.
  *
  * Teardown order (see fsdax.c): the disk release stops new DAX access and
  * tells the filesystem, then the pagemap release makes new pins fail and
@@ -26,62 +28,15 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/device.h>
-#include <linux/kstrtox.h>
 #include <linux/libnvdimm.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/nd.h>
 #include <linux/sizes.h>
 
 #include "nd.h"
 #include "pfn.h"
+#include "btt.h"
 #include "daxgup_pmem.h"
-
-#define PIN_WAIT_REPORT_MIN	1
-#define PIN_WAIT_REPORT_MAX	3600
-
-static unsigned int pin_wait_report_secs = 10;
-
-/*
- * Reject out-of-range values at load time (the module then fails to load)
- * and on writes to /sys/module/daxgup_pmem/parameters/, rather than
- * clamping them silently.
- */
-static int pin_wait_report_secs_set(const char *val,
-				    const struct kernel_param *kp)
-{
-	unsigned int secs;
-	int rc;
-
-	rc = kstrtouint(val, 0, &secs);
-	if (rc) {
-		pr_err("pin_wait_report_secs: '%s' is not a number of seconds\n",
-		       val);
-		return rc;
-	}
-	if (secs < PIN_WAIT_REPORT_MIN || secs > PIN_WAIT_REPORT_MAX) {
-		pr_err("pin_wait_report_secs=%u is out of range %u..%u\n",
-		       secs, PIN_WAIT_REPORT_MIN, PIN_WAIT_REPORT_MAX);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned int *)kp->arg, secs);
-	return 0;
-}
-
-static const struct kernel_param_ops pin_wait_report_secs_ops = {
-	.set = pin_wait_report_secs_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(pin_wait_report_secs, &pin_wait_report_secs_ops,
-		&pin_wait_report_secs, 0644);
-MODULE_PARM_DESC(pin_wait_report_secs,
-		 "Seconds between log lines while unbind waits for pinned DAX pages (1..3600, default 10)");
-
-unsigned int daxgup_pin_wait_report_secs(void)
-{
-	return READ_ONCE(pin_wait_report_secs);
-}
 
 /**
  * daxgup_attach() - bring up the block device (and DAX) of a device
@@ -118,7 +73,12 @@ static int daxgup_attach(struct device *dev, struct nd_namespace_common *ndns,
 	if (rc)
 		return rc;
 
-	if (nd_pfn) {
+	/*
+	 * A raw namespace of a legacy region (memmap=, e820) gets struct
+	 * pages and DAX like nd_pmem gives it: all of it is data, the memmap
+	 * in RAM.  Other raw namespaces are block devices only.
+	 */
+	if (nd_pfn || pmem_should_map_pages(dev)) {
 		rc = daxgup_dax_alloc(pmem);
 		if (rc)
 			return rc;
@@ -132,34 +92,6 @@ static int daxgup_attach(struct device *dev, struct nd_namespace_common *ndns,
 	return daxgup_blk_add_disk(pmem);
 }
 
-/*
- * libnvdimm treats an info block that fails validation (bad checksum,
- * version or layout) like no info block at all, and nd_pmem then serves
- * the namespace raw: the old layout, info block and in-pmem memmap
- * included, is exposed for anyone to mkfs over.  Refuse instead when the
- * signature says an info block is there, unless the user forced raw mode.
- */
-static int daxgup_check_no_info_block(struct device *dev,
-				      struct nd_namespace_common *ndns)
-{
-	static const char * const sigs[] = { PFN_SIG, DAX_SIG };
-	u8 sig[PFN_SIG_LEN];
-	int i;
-
-	if (ndns->force_raw)
-		return 0;
-	if (nvdimm_read_bytes(ndns, SZ_4K, sig, sizeof(sig), 0))
-		return 0;
-	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
-		if (memcmp(sig, sigs[i], PFN_SIG_LEN))
-			continue;
-		dev_err(dev, "%s info block at offset 4096 fails validation (checksum, version or layout): not serving the namespace raw; restore the block, or reconfigure the namespace with ndctl (set force_raw to read it raw)\n",
-			i ? "devdax" : "fsdax");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /**
  * daxgup_probe_namespace() - probe a namespace device
  * @dev: the namespace device
@@ -170,7 +102,8 @@ static int daxgup_check_no_info_block(struct device *dev,
  * dax device that claims the namespace, and this probe then fails with
  * -ENXIO on purpose (the namespace is served through that new device).
  * Only a namespace without an info block is served raw; one whose info
- * block is there but invalid is refused (daxgup_check_no_info_block()).
+ * block is there but invalid, or cannot be read, is refused
+ * (daxgup_info_check_raw()).
  *
  * Return: 0 when served raw, -ENXIO when handed over, or a negative errno.
  */
@@ -185,7 +118,7 @@ static int daxgup_probe_namespace(struct device *dev,
 		return rc;
 
 	if (nd_btt_probe(dev, ndns) == 0) {
-		dev_info(dev, "BTT info block found, handed to a btt device (served by nd_pmem)\n");
+		dev_dbg(dev, "BTT info block found, handed to a btt device\n");
 		return -ENXIO;
 	}
 
@@ -197,6 +130,7 @@ static int daxgup_probe_namespace(struct device *dev,
 	/* libnvdimm has logged which field it rejects */
 	if (rc == -EOPNOTSUPP) {
 		dev_err(dev, "fsdax info block rejected: not serving the namespace\n");
+		daxgup_refused(dev, ndns);
 		return rc;
 	}
 
@@ -207,10 +141,11 @@ static int daxgup_probe_namespace(struct device *dev,
 	}
 	if (rc == -EOPNOTSUPP) {
 		dev_err(dev, "devdax info block rejected: not serving the namespace\n");
+		daxgup_refused(dev, ndns);
 		return rc;
 	}
 
-	rc = daxgup_check_no_info_block(dev, ndns);
+	rc = daxgup_info_check_raw(dev, ndns);
 	if (rc)
 		return rc;
 
@@ -232,14 +167,11 @@ static int daxgup_probe(struct device *dev)
 	}
 
 	/*
-	 * Not -EOPNOTSUPP: libnvdimm takes that as "claimed" and creates a
-	 * new seed device, which would be probed and refused again.
+	 * BTT (sector mode): nd_btt's block device over the namespace, as
+	 * with nd_pmem; no DAX, no struct pages.
 	 */
-	if (is_nd_btt(dev)) {
-		dev_err(dev, "BTT (sector mode) is not supported by %s, bind it to nd_pmem\n",
-			KBUILD_MODNAME);
-		return -ENXIO;
-	}
+	if (is_nd_btt(dev))
+		return nvdimm_namespace_attach_btt(ndns);
 
 	if (is_nd_pfn(dev))
 		return daxgup_attach(dev, ndns, to_nd_pfn(dev));
@@ -254,9 +186,9 @@ static int daxgup_probe(struct device *dev)
  */
 static void daxgup_remove(struct device *dev)
 {
-	struct daxgup_pmem *pmem = dev_get_drvdata(dev);
-
-	nvdimm_flush(pmem->region, NULL);
+	if (is_nd_btt(dev))
+		nvdimm_namespace_detach_btt(to_nd_btt(dev));
+	nvdimm_flush(to_nd_region(dev->parent), NULL);
 }
 
 static void daxgup_shutdown(struct device *dev)
@@ -264,10 +196,39 @@ static void daxgup_shutdown(struct device *dev)
 	nvdimm_flush(to_nd_region(dev->parent), NULL);
 }
 
+/* the namespace's own badblocks, which nd_btt reads through nsio_rw_bytes */
+static void daxgup_btt_notify(struct nd_btt *nd_btt, enum nvdimm_event event)
+{
+	struct nd_namespace_common *ndns = nd_btt->ndns;
+	struct nd_namespace_io *nsio = to_nd_namespace_io(&ndns->dev);
+	struct range range = {
+		.start = nsio->res.start,
+		.end = nsio->res.end,
+	};
+
+	switch (event) {
+	case NVDIMM_REVALIDATE_POISON:
+		nvdimm_badblocks_populate(to_nd_region(ndns->dev.parent),
+					  &nsio->bb, &range);
+		break;
+	case NVDIMM_REVALIDATE_REGION:
+		nvdimm_check_and_set_ro(nd_btt->btt->btt_disk);
+		break;
+	default:
+		dev_dbg(&nd_btt->dev, "ignoring unknown event %d\n", event);
+		break;
+	}
+}
+
 /* called under device_lock() with a driver bound, so @pmem is valid */
 static void daxgup_notify(struct device *dev, enum nvdimm_event event)
 {
 	struct daxgup_pmem *pmem = dev_get_drvdata(dev);
+
+	if (is_nd_btt(dev)) {
+		daxgup_btt_notify(to_nd_btt(dev), event);
+		return;
+	}
 
 	switch (event) {
 	case NVDIMM_REVALIDATE_POISON:
@@ -311,9 +272,13 @@ static int __init daxgup_init(void)
 	if (rc)
 		return rc;
 	rc = nd_driver_register(&daxgup_driver);
-	if (rc)
+	if (rc) {
 		daxgup_fsdax_exit();
-	return rc;
+		return rc;
+	}
+	if (driver_find("nd_pmem", daxgup_driver.drv.bus))
+		pr_warn("nd_pmem is loaded too: the namespaces it holds stay with it, and it may serve those this driver refuses (see daxgup.conf)\n");
+	return 0;
 }
 module_init(daxgup_init);
 
@@ -325,10 +290,7 @@ static void __exit daxgup_exit(void)
 }
 module_exit(daxgup_exit);
 
-/*
- * Same aliases as nd_pmem, so udev may autoload it; the daxgup lab loads
- * it explicitly instead (modprobe/insmod) and binds devices by hand.
- */
+/* nd_pmem's aliases: udev and ndctl load the driver of a device by them */
 MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_IO);
 MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_PMEM);
 MODULE_DESCRIPTION("Persistent memory driver that keeps pinned DAX pages safe across removal");

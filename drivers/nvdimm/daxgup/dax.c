@@ -4,6 +4,8 @@
  * pages of an fsdax namespace.  Page offsets (pgoff) count from the first
  * data sector, like the block device.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/blkdev.h>
 #include <linux/dax.h>
 #include <linux/libnvdimm.h>

@@ -18,6 +18,7 @@
 
 struct dax_device;
 struct device;
+struct dev_pagemap;
 struct device_driver;
 struct gendisk;
 struct kernfs_node;
@@ -104,9 +105,6 @@ static inline phys_addr_t daxgup_sector_offset(const struct daxgup_pmem *pmem,
 	return pmem->data_offset + ((phys_addr_t)sector << SECTOR_SHIFT);
 }
 
-/* core.c */
-unsigned int daxgup_pin_wait_report_secs(void);
-
 /* blk.c */
 int daxgup_blk_map_raw(struct daxgup_pmem *pmem);
 int daxgup_blk_add_disk(struct daxgup_pmem *pmem);
@@ -137,6 +135,13 @@ void daxgup_hold_init(struct daxgup_pmem *pmem);
 void daxgup_hold_disk_release(struct gendisk *disk);
 void daxgup_hold_stop(struct daxgup_pmem *pmem);
 void daxgup_hold_forget_disk(struct daxgup_pmem *pmem);
+
+/* infoblock.c */
+int daxgup_info_check_raw(struct device *dev, struct nd_namespace_common *ndns);
+int daxgup_info_judge(struct device *dev, struct nd_pfn *nd_pfn);
+int daxgup_info_check_setup(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn,
+			    const struct dev_pagemap *pgmap);
+void daxgup_refused(struct device *dev, struct nd_namespace_common *ndns);
 
 /* pinwait.c */
 unsigned long daxgup_wait_unpinned(struct device *dev,

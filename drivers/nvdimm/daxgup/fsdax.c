@@ -11,7 +11,6 @@
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/ioport.h>
-#include <linux/log2.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -113,98 +112,15 @@ static const char *daxgup_pfn_setup_reason(int rc)
 }
 
 /**
- * daxgup_fsdax_check_layout() - reject layouts DAX cannot use safely
- * @pmem: the device
- * @nd_pfn: the pfn device, info block validated by libnvdimm
- * @pgmap: the pagemap libnvdimm derived from it
- *
- * nd_pfn_validate() has checked signature, checksum, parent, mode,
- * alignment and offsets.  It does not look at the major version, nor at
- * the page count, nor whether the memmap fits where the block puts it: a
- * block from a future format, or one damaged but checksummed again, would
- * be trusted.  This re-checks what the driver relies on, and refuses the
- * legacy start_pad layout, whose data offset is ambiguous for DAX (see
- * struct nd_pfn_sb).
- *
- * Return: 0 or -EOPNOTSUPP after a dev_err naming the reason.
- */
-static int daxgup_fsdax_check_layout(struct daxgup_pmem *pmem,
-				     struct nd_pfn *nd_pfn,
-				     const struct dev_pagemap *pgmap)
-{
-	struct nd_pfn_sb *sb = nd_pfn->pfn_sb;
-	u64 dataoff = le64_to_cpu(sb->dataoff);
-	u32 start_pad = le32_to_cpu(sb->start_pad);
-	u32 end_trunc = le32_to_cpu(sb->end_trunc);
-	u16 major = le16_to_cpu(sb->version_major);
-	u64 npfns = le64_to_cpu(sb->npfns);
-	u64 mapped = range_len(&pgmap->range);
-	u64 room, memmap;
-	struct device *dev = pmem->dev;
-
-	if (major != 1) {
-		dev_err(dev, "info block version %u.%u: major version %u is unknown\n",
-			major, le16_to_cpu(sb->version_minor), major);
-		return -EOPNOTSUPP;
-	}
-	if (start_pad) {
-		dev_err(dev, "legacy info block with start_pad %#x: not supported, recreate the namespace\n",
-			start_pad);
-		return -EOPNOTSUPP;
-	}
-	if (pgmap->range.start != pmem->phys_addr ||
-	    mapped + end_trunc != pmem->size) {
-		dev_err(dev, "pagemap %#llx-%#llx does not match namespace %pa+%pa\n",
-			pgmap->range.start, pgmap->range.end,
-			&pmem->phys_addr, &pmem->size);
-		return -EOPNOTSUPP;
-	}
-	if (!PAGE_ALIGNED(dataoff) || dataoff < nd_info_block_reserve() ||
-	    dataoff >= mapped) {
-		dev_err(dev, "data offset %#llx outside the mapped %#llx bytes\n",
-			dataoff, mapped);
-		return -EOPNOTSUPP;
-	}
-	room = PHYS_PFN(mapped - dataoff);
-	if (npfns > room) {
-		dev_err(dev, "info block counts %llu data pages, the namespace holds %llu\n",
-			npfns, room);
-		return -EOPNOTSUPP;
-	}
-	/*
-	 * The memmap comes out of the space between the info block and the
-	 * data.  nd_pfn_init() sizes it for every page after the info block;
-	 * less than that cannot hold it.
-	 */
-	memmap = (u64)PHYS_PFN(mapped - nd_info_block_reserve()) * sizeof(struct page);
-	if (nd_pfn->mode == PFN_MODE_PMEM &&
-	    dataoff - nd_info_block_reserve() < memmap) {
-		dev_err(dev, "memmap of %llu bytes does not fit in the %llu bytes reserved before the data\n",
-			memmap, dataoff - nd_info_block_reserve());
-		return -EOPNOTSUPP;
-	}
-	if (!nd_pfn->align || !is_power_of_2(nd_pfn->align) ||
-	    !IS_ALIGNED(pmem->phys_addr + dataoff, nd_pfn->align)) {
-		dev_err(dev, "data start %#llx not aligned to %#lx\n",
-			pmem->phys_addr + dataoff, nd_pfn->align);
-		return -EOPNOTSUPP;
-	}
-	if (nd_pfn->mode == PFN_MODE_PMEM &&
-	    !(pgmap->flags & PGMAP_ALTMAP_VALID)) {
-		dev_err(dev, "memmap in pmem requested but no altmap set up\n");
-		return -EOPNOTSUPP;
-	}
-	return 0;
-}
-
-/**
  * daxgup_fsdax_read_info_block() - validate the info block, set up @pgmap
  * @pmem: the device
  * @nd_pfn: the pfn device being probed
  * @pgmap: filled in by libnvdimm: range and, with -M dev, the altmap
  *
  * nvdimm_setup_pfn() validates an existing info block, or writes a new
- * one for a freshly configured pfn device (ndctl create-namespace).
+ * one for a freshly configured pfn device (ndctl create-namespace), and
+ * zeroes bad sectors of the memmap area the block names; so the block is
+ * judged on a copy before (infoblock.c), and what libnvdimm set up after.
  * It needs the namespace's info block area mapped for nsio_rw_bytes.
  *
  * Return: 0 or a negative errno after a dev_err naming the reason.
@@ -223,6 +139,11 @@ static int daxgup_fsdax_read_info_block(struct daxgup_pmem *pmem,
 		return rc;
 	}
 
+	/* judged on a copy first: libnvdimm writes to the namespace */
+	rc = daxgup_info_judge(dev, nd_pfn);
+	if (rc)
+		return rc;
+
 	rc = nvdimm_setup_pfn(nd_pfn, pgmap);
 	if (rc) {
 		/*
@@ -230,12 +151,13 @@ static int daxgup_fsdax_read_info_block(struct daxgup_pmem *pmem,
 		 * enable it again itself; devres undoes what is mapped.
 		 */
 		dev_err(dev, "%s: %d\n", daxgup_pfn_setup_reason(rc), rc);
+		daxgup_refused(dev, pmem->ndns);
 		return rc;
 	}
 	/* from here on the namespace is ours: no more raw access */
 	devm_namespace_disable(dev, pmem->ndns);
 
-	rc = daxgup_fsdax_check_layout(pmem, nd_pfn, pgmap);
+	rc = daxgup_info_check_setup(pmem, nd_pfn, pgmap);
 	if (rc)
 		return rc;
 
@@ -641,7 +563,8 @@ static void daxgup_fsdax_unmap(void *data)
 /**
  * daxgup_fsdax_map() - map an fsdax device's namespace with struct pages
  * @pmem: the device, its dax_device already allocated
- * @nd_pfn: the pfn device
+ * @nd_pfn: the pfn device, or NULL for a namespace of a legacy region
+ *	(memmap=, e820) that is all data, its memmap in RAM
  *
  * Not devm_memremap_pages(): its release unmaps at once, under pages in
  * use.  memremap_pages() plus our own devres action lets the removal park
@@ -660,9 +583,15 @@ int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 	if (!map)
 		return -ENOMEM;
 
-	rc = daxgup_fsdax_read_info_block(pmem, nd_pfn, &map->pgmap);
-	if (rc)
-		goto err_free;
+	if (nd_pfn) {
+		rc = daxgup_fsdax_read_info_block(pmem, nd_pfn, &map->pgmap);
+		if (rc)
+			goto err_free;
+	} else {
+		map->pgmap.range.start = pmem->phys_addr;
+		map->pgmap.range.end = pmem->phys_addr + pmem->size - 1;
+		map->pgmap.nr_range = 1;
+	}
 
 	map->pmem = pmem;
 	map->dax_dev = pmem->dax_dev;
@@ -684,7 +613,7 @@ int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 	if (IS_ERR(addr)) {
 		rc = PTR_ERR(addr);
 		dev_err(dev, "cannot create struct pages (memmap in %s): %d\n",
-			nd_pfn->mode == PFN_MODE_PMEM ? "pmem" : "RAM", rc);
+			pgmap_altmap(&map->pgmap) ? "pmem" : "RAM", rc);
 		goto err_release;
 	}
 	pmem->virt_addr = addr;
@@ -702,9 +631,9 @@ int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 	if (rc)
 		return rc;
 
-	dev_dbg(dev, "data %pa-%pa, memmap in %s, align %#lx\n",
+	dev_dbg(dev, "data %pa-%pa, memmap in %s\n",
 		&map->data_start, &map->data_end,
-		nd_pfn->mode == PFN_MODE_PMEM ? "pmem" : "RAM", nd_pfn->align);
+		pgmap_altmap(&map->pgmap) ? "pmem" : "RAM");
 	return 0;
 
 err_release:

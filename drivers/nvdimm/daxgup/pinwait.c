@@ -9,14 +9,39 @@
  * (__put_devmap_managed_folio_refs()); fsdax pages are order-0 folios, so
  * that is &page->_refcount, the variable waited on here.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/device.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/page_ref.h>
 #include <linux/sched.h>
 #include <linux/wait_bit.h>
 
 #include "daxgup_pmem.h"
+
+static unsigned int pin_wait_report_secs = 10;
+
+/*
+ * Out-of-range values fail insmod (the kernel names the parameter) and
+ * writes to /sys/module/daxgup_pmem/parameters/; they are not clamped.
+ */
+static int pin_wait_report_secs_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 3600);
+}
+
+static const struct kernel_param_ops pin_wait_report_secs_ops = {
+	.set = pin_wait_report_secs_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(pin_wait_report_secs, &pin_wait_report_secs_ops,
+		&pin_wait_report_secs, 0644);
+MODULE_PARM_DESC(pin_wait_report_secs,
+		 "Seconds between log lines while rmmod waits for pinned DAX pages (1..3600, default 10)");
 
 static bool daxgup_page_pinned(struct page *page)
 {
@@ -82,7 +107,7 @@ unsigned long daxgup_wait_unpinned(struct device *dev,
 				   unsigned long start_pfn,
 				   unsigned long end_pfn)
 {
-	unsigned long period = daxgup_pin_wait_report_secs() * HZ;
+	unsigned long period = READ_ONCE(pin_wait_report_secs) * HZ;
 	unsigned long begin = jiffies;
 	unsigned long next_report = begin + period;
 	unsigned long pfn = start_pfn;
@@ -114,7 +139,7 @@ unsigned long daxgup_wait_unpinned(struct device *dev,
 			dev_warn(dev, "still waiting for %lu pinned pages after %lu s\n",
 				 daxgup_count_pinned(start_pfn, end_pfn),
 				 (jiffies - begin) / HZ);
-			period = daxgup_pin_wait_report_secs() * HZ;
+			period = READ_ONCE(pin_wait_report_secs) * HZ;
 			next_report = jiffies + period;
 		}
 	}

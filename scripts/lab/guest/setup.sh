@@ -20,7 +20,23 @@ say() { echo "setup: $*"; }
 # Which driver serves the namespaces: with both loaded, the first one
 # registered binds a new namespace, so only the chosen one is loaded here.
 driver=${DAXGUP_DRIVER:-nd_pmem}
-for m in nfit libnvdimm dax_pmem ext4 xfs dm_delay loop; do
+# A boot with the module root dkms installed daxgup_pmem into
+# (DAXGUP_BOOT_MODULES=installed): the pmem driver is loaded as udev loads
+# it, by the modalias of each nd device, with the daxgup.conf installed
+# with it in effect (MODPROBE_OPTIONS: for the modprobe its install line
+# runs, and for the tests).
+modprobe_opts=
+if grep -q '\<daxgup\.pmem=modalias\>' /proc/cmdline; then
+	driver=modalias
+	kmods=$(sed -n 's/.*\<daxgup\.kmods=\([^ ]*\).*/\1/p' /proc/cmdline)
+	mkdir -p /run/daxgup/modprobe.d
+	cp "$kmods/etc/modprobe.d/daxgup.conf" /run/daxgup/modprobe.d/ ||
+		{ say "no daxgup.conf in $kmods/etc/modprobe.d"; exit 1; }
+	modprobe_opts="-C /run/daxgup/modprobe.d -d $kmods"
+	export MODPROBE_OPTIONS=$modprobe_opts
+fi
+# nd_btt: daxgup_pmem serves BTT namespaces through it, as nd_pmem does.
+for m in nfit libnvdimm nd_btt dax_pmem ext4 xfs dm_delay loop; do
 	modprobe "$m" 2>/dev/null || say "modprobe $m failed (built in or missing)"
 done
 load_daxgup() {
@@ -36,6 +52,12 @@ daxgup_pmem) load_daxgup ;;
 both) modprobe nd_pmem; load_daxgup
       specs="namespace0.0:mem:ext4:nd_pmem namespace1.0:mem:ext4:daxgup_pmem"
       specs="$specs namespace2.0:dev:xfs:nd_pmem namespace3.0:dev:xfs:daxgup_pmem" ;;
+modalias)
+	# what udev does for each device: modprobe -b $MODALIAS
+	for a in $(cat /sys/bus/nd/devices/*/modalias | sort -u); do
+		modprobe -b "$a" || say "modprobe -b $a failed"
+	done
+	say "loaded by modalias: $(lsmod | awk '$1 ~ /pmem/ {printf "%s ", $1}')" ;;
 *) say "DRIVER=$driver: expected nd_pmem, daxgup_pmem or both"; exit 1 ;;
 esac
 
@@ -137,23 +159,14 @@ dmsetup create --noudevsync daxgup-slow \
 	--table "0 $sectors delay $slowloop 0 $slow_ms $slowloop 0 0"
 dmsetup mknodes daxgup-slow
 [ -b /dev/mapper/daxgup-slow ] || { say "dm-delay device did not appear"; exit 1; }
-# And one whose writes take as long (reads are not delayed): an O_DIRECT
-# write from a DAX mapping reads the pmem pages only when dm-delay passes
-# it down to the loop device (dax_inflight's cow_write).
-truncate -s 16M /tmp/slow-write.img
-slowwloop=$(losetup -f --show /tmp/slow-write.img)
-sectors=$(blockdev --getsz "$slowwloop")
-dmsetup create --noudevsync daxgup-slow-write \
-	--table "0 $sectors delay $slowwloop 0 0 $slowwloop 0 $slow_ms"
-dmsetup mknodes daxgup-slow-write
-[ -b /dev/mapper/daxgup-slow-write ] || { say "dm-delay write device did not appear"; exit 1; }
+# (The kselftests of the series make slow devices of their own.)
 
 cat >/run/daxgup/env <<ENV
 # fs:mountpoint:memmap:blockdev:driver of each DAX filesystem
 export DAXGUP_MOUNTS="${mounts# }"
 export DAXGUP_SCRATCH=$scratch
 export DAXGUP_SLOW=/dev/mapper/daxgup-slow
-export DAXGUP_SLOW_WRITE=/dev/mapper/daxgup-slow-write
 export DAXGUP_ITER=${DAXGUP_ITER:-1}
+$([ -z "$modprobe_opts" ] || echo "export MODPROBE_OPTIONS='$modprobe_opts'")
 ENV
 say "ok: $i DAX filesystems"

@@ -36,10 +36,12 @@ checkpatch)
 	"$DAXGUP_TOP/scripts/lab/tree.sh" base >/dev/null
 	rc=0
 	# The base tree is a tarball without history, so checkpatch cannot look
-	# up the commits named by Fixes: tags; every other check stays on.
+	# up the commits named by Fixes: tags; every other check stays on.  Its
+	# SPDX check runs scripts/spdxcheck.py with the first python3 in PATH,
+	# which must be Debian's (python3-ply, python3-git), or it fails.
 	for p in $(series_patches); do
-		"$(src_dir base)/scripts/checkpatch.pl" --strict -q --ignore UNKNOWN_COMMIT_ID \
-			"$DAXGUP_TOP/patches/$p" || rc=1
+		PATH=/usr/bin:$PATH "$(src_dir base)/scripts/checkpatch.pl" --strict -q \
+			--ignore UNKNOWN_COMMIT_ID "$DAXGUP_TOP/patches/$p" || rc=1
 	done
 	[ $rc -eq 0 ] && log "checkpatch --strict: $(series_patches | wc -l) patch(es) clean"
 	exit $rc

@@ -76,8 +76,15 @@ static int do_io(enum engine eng, enum dir dir, int fd, void *buf, size_t len, o
 		else
 			io_prep_pwrite(&cb, fd, buf, len, off);
 		ret = io_submit(ctx, 1, cbs);
-		if (ret == 1)
-			ret = io_getevents(ctx, 1, 1, &ev, NULL);
+		/*
+		 * The wait is not restarted after a signal or task work (of an
+		 * io_uring case run before): wait again, the I/O is still ours.
+		 */
+		if (ret == 1) {
+			do {
+				ret = io_getevents(ctx, 1, 1, &ev, NULL);
+			} while (ret == -EINTR);
+		}
 		io_destroy(ctx);
 		if (ret != 1)
 			return ret < 0 ? ret : -EIO;

@@ -111,74 +111,7 @@ if [ "$drv" != daxgup_pmem ] || [ -z "$ok" ]; then
 	echo "1..$tap_n"
 	exit 0
 fi
-slow=daxgup-memmap-slow
-sectors=$(blockdev --getsz "$DAXGUP_SCRATCH")
-dmsetup create --noudevsync "$slow" \
-	--table "0 $sectors delay $DAXGUP_SCRATCH 0 20000 $DAXGUP_SCRATCH 0 0" &&
-	dmsetup mknodes "$slow"
-[ -b "/dev/mapper/$slow" ] || bail "cannot make the dm-delay device $slow"
-# map FILE (2 MiB) shared, open the slow device O_DIRECT, say "ready", read
-# its first 2 MiB into the mapping (GUP pins the DAX pages until the read
-# lands), say "read <bytes>" without touching the mapping again (the
-# removal may have revoked it), wait for stdin to close
-reader_py='
-import mmap, os, sys
-n = 2 << 20
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-os.ftruncate(fd, n)
-m = mmap.mmap(fd, n)
-m[:] = b"\x5a" * n
-dev = os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECT)
-print("ready", flush=True)
-try:
-    print("read %d" % os.preadv(dev, [m], 0), flush=True)
-except OSError as e:
-    print("read failed: %s" % e, flush=True)
-sys.stdin.read()
-'
-wait_for() {	# wait_for CMD...: up to $hang s for CMD to succeed
-	local i
-	for ((i = 0; i < hang * 10; i++)); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
-landed() { grep -qE '^read ([0-9]+|failed)' "$tmp/reader"; }
-rm -f "$tmp/in" && mkfifo "$tmp/in"
-python3 -u -c "$reader_py" "$mnt/memmap-read" "/dev/mapper/$slow" <"$tmp/in" >"$tmp/reader" 2>&1 &
-rpid=$!
-exec {rin}>"$tmp/in"
-wait_for grep -q '^ready' "$tmp/reader" || bail "the reader did not start: $(cat "$tmp/reader")"
-sleep 1	# for the read to be submitted: its pages pinned
-kmsg_mark "memmap unbind"
-echo "$ns" >"$nd/drivers/$drv/unbind" &
-upid=$!
-wait_for bash -c "! kill -0 $upid 2>/dev/null" || bail "the unbind of $ns does not return"
-wait $upid
-urc=$?
-early=
-landed && early=1
-parked=$(grep "^$ns " "$nd/drivers/$drv/parked")
-echo "# unbind of $ns: exit $urc, the read $([ -n "$early" ] && echo "no longer" || echo still) in flight; parked: ${parked:-nothing}"
-wait_for landed || bail "the read into the parked pages never returns"
-echo "# reader: $(grep -E '^read ([0-9]+|failed)' "$tmp/reader")"
-exec {rin}>&-
-wait "$rpid"
-umount "$mnt" 2>/dev/null
-released=
-wait_for bash -c "! grep -q '^$ns ' $nd/drivers/$drv/parked" && released=1
-back=
-if [ -n "$released" ] && echo "$ns" >"$nd/drivers/$drv/bind" && wait_blockdev "$dev" &&
-   mount -t ext4 -o dax=always "/dev/$dev" "$mnt"; then
-	back=1
-	umount "$mnt"
-fi
-dmsetup remove --noudevsync "$slow" 2>/dev/null
-if [ "$urc" = 0 ] && [ -z "$early" ] && [ -n "$parked" ] &&
-   grep -q "^read $((2 << 20))\$" "$tmp/reader" && [ -n "$back" ]; then
-	tap OK "$what"
-else
-	kmsg_since "memmap unbind" | grep -E "$drv|parked|released" | tail -n 6 | sed 's/^/# /'
-	echo "# released: ${released:-no}, served again: ${back:-no}"
-	tap FAIL "$what"
-fi
+unbind_under_pin memmap "$drv" "$ns" "$ns" ext4 "$dev" "$mnt" "$what"
+[ -z "$back" ] || umount "$mnt"
 rm -rf "$tmp"
 echo "1..$tap_n"

@@ -89,18 +89,37 @@ apply_series() {
 	fi
 	rm -f "$stamp"
 	git -C "$src" am --abort >/dev/null 2>&1 || true
-	# checkout -B only rewrites the files that differ, so the build stays
-	# incremental when one patch changes.
-	git -C "$src" checkout -q -f -B daxgup daxgup-base
+	# The series is committed in an index of its own, off the work tree
+	# (git apply --cached, commit-tree), and the work tree is then checked
+	# out at the result: only the files whose content changed are written,
+	# so the build stays incremental when one patch changes.  (Going back
+	# to the base and applying again would give every file the series
+	# touches, include/linux/page-flags.h among them, a new mtime.)
+	local idx msg head tree info
+	idx=$src.index
+	msg=$src.msg
+	head=$(git -C "$src" rev-parse daxgup-base)
+	rm -f "$idx"
+	GIT_INDEX_FILE=$idx git -C "$src" read-tree "$head"
 	for p in $(series_patches); do
 		[ -f "$DAXGUP_TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-		if ! git -C "$src" am -q --whitespace=nowarn "$DAXGUP_TOP/patches/$p" >"$src.am.log" 2>&1; then
+		if ! GIT_INDEX_FILE=$idx git -C "$src" apply --cached --whitespace=nowarn \
+		     "$DAXGUP_TOP/patches/$p" >"$src.am.log" 2>&1; then
 			cat "$src.am.log" >&2
-			git -C "$src" am --abort >/dev/null 2>&1 || true
+			rm -f "$idx"
 			die "patch $p does not apply to Linux $(tree_version "$base")"
 		fi
+		tree=$(GIT_INDEX_FILE=$idx git -C "$src" write-tree)
+		info=$(git mailinfo "$msg" /dev/null <"$DAXGUP_TOP/patches/$p")
+		head=$({ sed -n 's/^Subject: //p' <<<"$info"; echo; cat "$msg"; } |
+			GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' <<<"$info") \
+			GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' <<<"$info") \
+			GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' <<<"$info") \
+			git -C "$src" commit-tree "$tree" -p "$head")
 		n=$((n + 1))
 	done
+	rm -f "$idx" "$msg"
+	git -C "$src" checkout -q -f -B daxgup "$head"
 	printf '%s\n' "$want" >"$stamp"
 }
 

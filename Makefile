@@ -12,9 +12,10 @@
 # Variables: KERNEL=patched|base|stock  VARIANT=debug  KSRC=/path/to/6.12.y
 #            O=work dir (default ~/.cache/daxgup)  ACCEL=tcg|kvm
 #            TESTS="name ..." (a subset of the suite)  JOBS=N
+#            FULL=1 (make check: every long iteration in every driver's pass)
 
 KERNEL ?= patched
-export KERNEL VARIANT KSRC O ACCEL DRIVER DRIVERS TESTS JOBS ITER RUNS REPS RUNTIME
+export KERNEL VARIANT KSRC O ACCEL DRIVER DRIVERS TESTS JOBS ITER FULL RUNS REPS RUNTIME
 
 LAB := bash scripts/lab/lab.sh
 

@@ -104,6 +104,7 @@ DAXGUP_DRIVER=$DRIVER
 DAXGUP_MODULE=$(module_dir)/daxgup_pmem.ko
 DAXGUP_ITER=${ITER:-1}
 DAXGUP_OPS=${OPS:-}
+DAXGUP_SHARE=${SHARE:-}
 DAXGUP_TIMEOUT_SCALE=${TIMEOUT_SCALE:-$([ -n "$VARIANT" ] && echo 4 || echo 1)}
 DAXGUP_BENCH_REPS=${REPS:-}
 DAXGUP_BENCH_RUNTIME=${RUNTIME:-}
@@ -171,12 +172,26 @@ check)
 	[ -s "$plan" ] || die "TESTS=${TESTS:-}: no such test in $SUITE_DIR/suite"
 	# Four NVDIMMs: ext4 and xfs, each with the memmap in RAM and in pmem.
 	export NVDIMMS=${NVDIMMS:-4}
-	# The whole suite once per driver: the in-tree nd_pmem and ours.
+	# The whole suite once per driver: the in-tree nd_pmem and ours.  The
+	# long iterations are shared out between the passes unless FULL=1:
+	# a test that does not depend on the driver (DAXGUP_ONCE=1 in its
+	# line) runs in the first pass only, and the filesystem-level tests
+	# that go through every DAX filesystem take this pass's share of them
+	# (DAXGUP_SHARE=K/N, see setup.sh), so that each filesystem and
+	# memmap placement is covered once.
 	runs=()
-	for DRIVER in $DRIVERS; do
+	read -ra passes <<<"$DRIVERS"
+	npass=${#passes[@]}
+	pass=0
+	for DRIVER in "${passes[@]}"; do
+		SHARE=
+		[ -n "${FULL:-}" ] || [ "$npass" -lt 2 ] || SHARE=$pass/$npass
 		# A test of one driver (DAXGUP_FOR_DRIVER=NAME in its line) runs in its pass.
-		awk -v d="$DRIVER" 'match($0, /DAXGUP_FOR_DRIVER=[^ ]*/) &&
+		awk -v d="$DRIVER" -v later="$([ -n "$SHARE" ] && [ "$pass" -gt 0 ] && echo 1)" '
+			/DAXGUP_ONCE=1/ && later {next}
+			match($0, /DAXGUP_FOR_DRIVER=[^ ]*/) &&
 			substr($0, RSTART + 18, RLENGTH - 18) != d {next} {print}' "$plan" >"$plan.$DRIVER"
+		pass=$((pass + 1))
 		[ -s "$plan.$DRIVER" ] || { log "no test for $DRIVER"; continue; }
 		log "suite with the namespaces served by $DRIVER"
 		run_plan "check-$DRIVER" "$plan.$DRIVER"

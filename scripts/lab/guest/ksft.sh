@@ -18,13 +18,23 @@ secs=$(($2 * ${DAXGUP_TIMEOUT_SCALE:-1} * ${DAXGUP_ITER:-1}))
 ksft=$DAXGUP_BIN/ksft
 [ -x "$ksft/run_kselftest.sh" ] || { echo "# no kselftests in $ksft (build.sh)"; exit 1; }
 
-# DAXGUP_MOUNTS: fs:dir:memmap:dev:driver, one per DAX filesystem.
+# fs:dir:memmap:dev:driver, one per DAX filesystem: this pass's share of
+# them (make check's two passes split the filesystems; FULL=1: all).
 dirs=
-for m in ${DAXGUP_MOUNTS:-}; do
+for m in ${DAXGUP_SHARE_MOUNTS:-${DAXGUP_MOUNTS:-}}; do
 	IFS=: read -r _ dir _ <<<"$m"
 	dirs=${dirs:+$dirs:}$dir
 done
 export DAX_TEST_DIR=$dirs
+# dax_removal removes the device under one filesystem, named by
+# DAX_TEST_REMOVE (DAXGUP_KSFT_REMOVE=1): the K-th of this pass's share
+# (DAXGUP_SHARE=K/N), so that make check's two passes remove an ext4 and
+# an xfs with rmapbt.
+if [ -n "${DAXGUP_KSFT_REMOVE:-}" ] && [ -n "$dirs" ]; then
+	IFS=: read -ra list <<<"$dirs"
+	k=${DAXGUP_SHARE:-0/1}
+	export DAX_TEST_REMOVE=${list[$((${k%/*} % ${#list[@]}))]}
+fi
 export KSELFTEST_DAX_INFLIGHT_ARGS="-i ${DAXGUP_ITER:-1}${DAXGUP_OPS:+ -c $DAXGUP_OPS}"
 export KSELFTEST_DAX_LOCKEDSCAN_ARGS="-i $((5 * ${DAXGUP_ITER:-1}))"
 

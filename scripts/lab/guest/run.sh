@@ -44,6 +44,8 @@ export DAXGUP_TOP DAXGUP_KERNEL DAXGUP_BIN DAXGUP_DRIVER DAXGUP_ITER DAXGUP_MODU
 [ -n "${DAXGUP_BENCH_RUNTIME:-}" ] && export DAXGUP_BENCH_RUNTIME || unset DAXGUP_BENCH_RUNTIME
 # make check OPS=a,b: only those cases of dax_inflight.
 [ -n "${DAXGUP_OPS:-}" ] && export DAXGUP_OPS || unset DAXGUP_OPS
+# make check with two drivers: this pass's share of the long iterations.
+[ -n "${DAXGUP_SHARE:-}" ] && export DAXGUP_SHARE || unset DAXGUP_SHARE
 mkdir -p "$results/tap" "$results/dmesg"
 progress() { echo "$*" >>"$results/progress"; sync; }
 

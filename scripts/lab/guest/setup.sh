@@ -161,9 +161,32 @@ dmsetup mknodes daxgup-slow
 [ -b /dev/mapper/daxgup-slow ] || { say "dm-delay device did not appear"; exit 1; }
 # (The kselftests of the series make slow devices of their own.)
 
+# The filesystems that the long filesystem-level iterations go through:
+# every one, or with DAXGUP_SHARE=K/N (make check's pass K of N, without
+# FULL=1) the K-th of N equal runs of them.  The mounts come in the order
+# ext4 -M mem, xfs -M dev, ext4 -M dev, xfs -M mem: with two passes each
+# covers both filesystems and both memmap placements.
+share=${mounts# }
+if [ -n "${DAXGUP_SHARE:-}" ]; then
+	# shellcheck disable=SC2086 # one mount a word
+	set -- $share
+	k=${DAXGUP_SHARE%/*} n=${DAXGUP_SHARE#*/}
+	per=$((($# + n - 1) / n))
+	shift $((k * per < $# ? k * per : $#))
+	share=
+	while [ $# -gt 0 ] && [ "$per" -gt 0 ]; do
+		share=${share:+$share }$1
+		shift
+		per=$((per - 1))
+	done
+	[ -n "$share" ] || share=${mounts# }
+fi
+
 cat >/run/daxgup/env <<ENV
 # fs:mountpoint:memmap:blockdev:driver of each DAX filesystem
 export DAXGUP_MOUNTS="${mounts# }"
+# those of them that the long iterations use (DAXGUP_SHARE)
+export DAXGUP_SHARE_MOUNTS="$share"
 export DAXGUP_SCRATCH=$scratch
 export DAXGUP_SLOW=/dev/mapper/daxgup-slow
 export DAXGUP_ITER=${DAXGUP_ITER:-1}

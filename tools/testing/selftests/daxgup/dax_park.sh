@@ -6,7 +6,7 @@
 # in use until the last reference goes.  For each driver of the lab's
 # mounts, on its first mount:
 #   1. its pfn device is unbound from the driver while an O_DIRECT read
-#      from a slow device (dm-delay, reads take 30 s) into a MAP_SHARED
+#      from a slow device (dm-delay, reads take 15 s) into a MAP_SHARED
 #      mapping of a file on it is in flight (GUP pins the DAX pages): the
 #      unbind must return before the read does, and the read must land in
 #      full;
@@ -40,7 +40,7 @@
 #      test: SKIP;
 #   7. a get_user_pages() that has pinned a DAX page and then sleeps in a
 #      fault on the next page of its buffer (a private mapping of the slow
-#      device: the fault reads the page, 30 s) does not hold up the
+#      device: the fault reads the page, 15 s) does not hold up the
 #      removal: the removal must return while the fault is still being
 #      served, and the read must land in full once it is.  On 6.12 GUP
 #      keeps the pagemap reference of the page it pinned across that
@@ -149,7 +149,7 @@ sys.stdin.read()
 
 # stalled FILE SLOW SRC: a 2-page buffer whose first page is FILE's (DAX,
 # not touched yet) and whose second is a private, writable mapping of SLOW
-# at 64 MiB (not cached: a write fault reads it first, 30 s); say "ready",
+# at 64 MiB (not cached: a write fault reads it first, 15 s); say "ready",
 # then read 8 KiB from SRC with O_DIRECT into the buffer: GUP faults the
 # DAX page in and pins it, then sleeps in the fault on the second page.
 stalled_py='
@@ -360,7 +360,7 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 		wait_exit "$pid" || echo "# cleanup: child $pid does not exit"
 	done
-	# a reader killed in its read goes once the read lands (30 s)
+	# a reader killed in its read goes once the read lands (15 s)
 	if dmsetup info "$slow" >/dev/null 2>&1; then
 		for ((i = 0; i < hang * 10; i++)); do
 			dmsetup remove --noudevsync "$slow" 2>/dev/null && break
@@ -398,9 +398,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Reads from the slow device take 30 s, longer on slower kernels (debug):
-# every step of a case must fit in that window.
-slow_ms=$((30000 * ${DAXGUP_TIMEOUT_SCALE:-1}))
+# Reads from the slow device take 15 s, longer on slower kernels (debug):
+# every step of a case must fit in that window (the longest, case 6's
+# unmount, takes about 5 s in the lab's TCG guest).
+slow_ms=$((15000 * ${DAXGUP_TIMEOUT_SCALE:-1}))
 sectors=$(blockdev --getsz "$DAXGUP_SCRATCH")
 dmsetup create --noudevsync "$slow" \
 	--table "0 $sectors delay $DAXGUP_SCRATCH 0 $slow_ms $DAXGUP_SCRATCH 0 0" &&

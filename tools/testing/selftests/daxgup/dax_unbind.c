@@ -55,7 +55,9 @@
  * does the same with a dm-stripe device (4 KiB chunks) over the pmem
  * device and that of another lab filesystem of the same driver, which is
  * unmounted meanwhile and made again at the end; only the first leg is
- * removed ("/dm-striped").  "linear,striped" runs both in turn.
+ * removed ("/dm-striped").  "linear,striped" runs both in turn; with
+ * DAXGUP_SHARE=K/N (make check's pass K of N drivers, without FULL=1) the
+ * passes share the list out: the i-th target runs when i % N == K.
  *
  * On 6.12 with nd_pmem the in-flight read oopses the kernel when it lands
  * (memunmap_pages() does not wait for pinned FS_DAX pages): the lab runs
@@ -128,6 +130,28 @@ static const char dm_revoke_bug[] =
  */
 static const char *dm_mode;
 static struct target *leg2;
+
+/* Whether this pass runs the i-th entry of DAXGUP_UNBIND_DM (DAXGUP_SHARE). */
+static bool dm_mode_taken(int i)
+{
+	int k, n;
+
+	if (!getenv("DAXGUP_SHARE") ||
+	    sscanf(getenv("DAXGUP_SHARE"), "%d/%d", &k, &n) != 2 || n < 1)
+		return true;
+	return i % n == k;
+}
+
+/* The next entry of DAXGUP_UNBIND_DM that this pass runs, or NULL. */
+static char *next_dm_mode(char *modes, char **save, int *i)
+{
+	char *mode;
+
+	for (mode = strtok_r(modes, " ,", save); mode; mode = strtok_r(NULL, " ,", save))
+		if (dm_mode_taken((*i)++))
+			break;
+	return mode;
+}
 
 static bool striped(void)
 {
@@ -1175,7 +1199,7 @@ int main(void)
 {
 	struct dax_mount mounts[MAX_MOUNTS];
 	const char *want_fs = getenv("DAXGUP_UNBIND_FS"), *want_map = getenv("DAXGUP_UNBIND_MAP");
-	int n = dax_mounts(mounts, MAX_MOUNTS), iters = 2, i, nt = 0, no = 0, nm = 0, plan = 0;
+	int n = dax_mounts(mounts, MAX_MOUNTS), iters = 2, i, nt = 0, no = 0, nm = 0, plan = 0, mi = 0;
 	struct target targets[MAX_MOUNTS], others[MAX_MOUNTS];
 	char modes[64], *mode, *save;
 
@@ -1187,8 +1211,11 @@ int main(void)
 		if (strcmp(mode, "linear") && strcmp(mode, "striped"))
 			ksft_exit_fail_msg("DAXGUP_UNBIND_DM=%s: expected linear, striped or both\n",
 					   getenv("DAXGUP_UNBIND_DM"));
-		nm++;
+		nm += dm_mode_taken(mi++);
 	}
+	if (mi && !nm)
+		ksft_exit_skip("DAXGUP_UNBIND_DM=%s: the other passes (DAXGUP_SHARE=%s) run them\n",
+			       getenv("DAXGUP_UNBIND_DM"), getenv("DAXGUP_SHARE"));
 	if (!getenv("DAXGUP_SLOW") || !getenv("DAXGUP_SCRATCH"))
 		ksft_exit_skip("no slow or scratch device\n");
 	for (i = 0; i < n; i++) {
@@ -1216,9 +1243,10 @@ int main(void)
 	count_sigbus();
 
 	snprintf(modes, sizeof(modes), "%s", getenv("DAXGUP_UNBIND_DM") ?: "");
-	dm_mode = strtok_r(modes, " ,", &save);
+	mi = 0;
+	dm_mode = next_dm_mode(modes, &save, &mi);
 	do {
 		run_targets(targets, nt, others, no, iters);
-	} while (dm_mode && (dm_mode = strtok_r(NULL, " ,", &save)));
+	} while (dm_mode && (dm_mode = next_dm_mode(NULL, &save, &mi)));
 	ksft_finished();
 }

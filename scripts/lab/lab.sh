@@ -75,17 +75,25 @@ DRIVER=$DRIVER
 TOP=$DAXGUP_TOP
 ENV
 	# A test whose timeout ends in "!" gets a boot of its own: it may take
-	# the kernel down or leave it unusable for the tests after it.
-	local chunks=() chunk="" line
+	# the kernel down or leave it unusable for the tests after it.  One
+	# whose timeout ends in "+" shares the boot of the "!" or "+" test just
+	# before it: it may take the kernel down too, but leaves it as it found
+	# it when it does not (a crash still costs only the test that caused
+	# it: the tests after it get a fresh boot).
+	local chunks=() chunk="" line own=""
 	while read -r line; do
 		case $line in ''|'#'*) continue ;; esac
 		set -- $line
-		if [ "${2%!}" != "$2" ]; then
+		if [ "${2%+}" != "$2" ] && [ -n "$own" ]; then
+			chunks[-1]+=$'\n'"$line"
+		elif [ "${2%[!+]}" != "$2" ]; then
 			[ -z "$chunk" ] || chunks+=("$chunk")
 			chunks+=("$line")
 			chunk=""
+			own=1
 		else
 			chunk+="$line"$'\n'
+			own=""
 		fi
 	done <"$plan"
 	[ -z "$chunk" ] || chunks+=("$chunk")
@@ -175,10 +183,11 @@ check)
 	# The whole suite once per driver: the in-tree nd_pmem and ours.  The
 	# long iterations are shared out between the passes unless FULL=1:
 	# a test that does not depend on the driver (DAXGUP_ONCE=1 in its
-	# line) runs in the first pass only, and the filesystem-level tests
-	# that go through every DAX filesystem take this pass's share of them
-	# (DAXGUP_SHARE=K/N, see setup.sh), so that each filesystem and
-	# memmap placement is covered once.
+	# line) runs in the first pass only, one whose value is in one
+	# driver's pass (DAXGUP_ONCE=NAME) in that pass only, and the
+	# filesystem-level tests that go through every DAX filesystem take
+	# this pass's share of them (DAXGUP_SHARE=K/N, see setup.sh), so that
+	# each filesystem and memmap placement is covered once.
 	runs=()
 	read -ra passes <<<"$DRIVERS"
 	npass=${#passes[@]}
@@ -187,8 +196,10 @@ check)
 		SHARE=
 		[ -n "${FULL:-}" ] || [ "$npass" -lt 2 ] || SHARE=$pass/$npass
 		# A test of one driver (DAXGUP_FOR_DRIVER=NAME in its line) runs in its pass.
-		awk -v d="$DRIVER" -v later="$([ -n "$SHARE" ] && [ "$pass" -gt 0 ] && echo 1)" '
-			/DAXGUP_ONCE=1/ && later {next}
+		awk -v d="$DRIVER" -v share="$SHARE" -v later="$([ "$pass" -gt 0 ] && echo 1)" '
+			share && match($0, /DAXGUP_ONCE=[^ ]*/) &&
+			(substr($0, RSTART + 12, RLENGTH - 12) == "1" ? later :
+			 substr($0, RSTART + 12, RLENGTH - 12) != d) {next}
 			match($0, /DAXGUP_FOR_DRIVER=[^ ]*/) &&
 			substr($0, RSTART + 18, RLENGTH - 18) != d {next} {print}' "$plan" >"$plan.$DRIVER"
 		pass=$((pass + 1))

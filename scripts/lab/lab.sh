@@ -86,7 +86,7 @@ ENV
 		set -- $line
 		if [ "${2%+}" != "$2" ] && [ -n "$own" ]; then
 			chunks[-1]+=$'\n'"$line"
-		elif [ "${2%[!+]}" != "$2" ]; then
+		elif [ "${2%[+!]}" != "$2" ]; then
 			[ -z "$chunk" ] || chunks+=("$chunk")
 			chunks+=("$line")
 			chunk=""
@@ -194,14 +194,17 @@ check)
 	pass=0
 	for DRIVER in "${passes[@]}"; do
 		SHARE=
-		[ -n "${FULL:-}" ] || [ "$npass" -lt 2 ] || SHARE=$pass/$npass
+		[ "${FULL:-0}" != 0 ] || [ "$npass" -lt 2 ] || SHARE=$pass/$npass
 		# A test of one driver (DAXGUP_FOR_DRIVER=NAME in its line) runs in its pass.
 		awk -v d="$DRIVER" -v share="$SHARE" -v later="$([ "$pass" -gt 0 ] && echo 1)" '
-			share && match($0, /DAXGUP_ONCE=[^ ]*/) &&
-			(substr($0, RSTART + 12, RLENGTH - 12) == "1" ? later :
-			 substr($0, RSTART + 12, RLENGTH - 12) != d) {next}
+			share && match($0, /DAXGUP_ONCE=[^ ]*/) {
+				once = substr($0, RSTART + 12, RLENGTH - 12)
+				if (once == "1" && later) next
+				if (once != "1" && once != d) next
+			}
 			match($0, /DAXGUP_FOR_DRIVER=[^ ]*/) &&
-			substr($0, RSTART + 18, RLENGTH - 18) != d {next} {print}' "$plan" >"$plan.$DRIVER"
+			substr($0, RSTART + 18, RLENGTH - 18) != d {next}
+			{print}' "$plan" >"$plan.$DRIVER"
 		pass=$((pass + 1))
 		[ -s "$plan.$DRIVER" ] || { log "no test for $DRIVER"; continue; }
 		log "suite with the namespaces served by $DRIVER"

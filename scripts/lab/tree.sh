@@ -4,8 +4,9 @@
 # Prepare the kernel source trees of the lab:
 #   src-base     the base tree (Debian's linux-source-6.12, or KSRC) as a git
 #                repository whose first commit is tagged daxgup-base;
-#   src-patched  a worktree of it, branch daxgup, with patches/series applied
-#                by `git am`.  Re-applied only when the series changed.
+#   src-patched  a worktree of it, branch daxgup, with patches/series
+#                committed onto it, one commit a patch, as `git am` would.
+#                Re-applied only when the series changed.
 #
 # Usage: tree.sh [base|patched]
 set -eu
@@ -96,29 +97,32 @@ apply_series() {
 	# to the base and applying again would give every file the series
 	# touches, include/linux/page-flags.h among them, a new mtime.)
 	local idx msg head tree info
-	idx=$src.index
+	idx=$(realpath -m "$src.index")
 	msg=$src.msg
 	head=$(git -C "$src" rev-parse daxgup-base)
 	rm -f "$idx"
 	GIT_INDEX_FILE=$idx git -C "$src" read-tree "$head"
 	for p in $(series_patches); do
 		[ -f "$DAXGUP_TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-		if ! GIT_INDEX_FILE=$idx git -C "$src" apply --cached --whitespace=nowarn \
-		     "$DAXGUP_TOP/patches/$p" >"$src.am.log" 2>&1; then
+		# mailinfo splits the mail: the message to $msg, the diff alone
+		# to $src.diff (a message that quotes a diff is not applied).
+		if ! info=$(git mailinfo "$msg" "$src.diff" <"$DAXGUP_TOP/patches/$p") ||
+		   ! GIT_INDEX_FILE=$idx git -C "$src" apply --cached --whitespace=nowarn \
+		     "$src.diff" >"$src.am.log" 2>&1; then
 			cat "$src.am.log" >&2
-			rm -f "$idx"
+			rm -f "$idx" "$msg" "$src.diff"
 			die "patch $p does not apply to Linux $(tree_version "$base")"
 		fi
 		tree=$(GIT_INDEX_FILE=$idx git -C "$src" write-tree)
-		info=$(git mailinfo "$msg" /dev/null <"$DAXGUP_TOP/patches/$p")
 		head=$({ sed -n 's/^Subject: //p' <<<"$info"; echo; cat "$msg"; } |
 			GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' <<<"$info") \
 			GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' <<<"$info") \
 			GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' <<<"$info") \
-			git -C "$src" commit-tree "$tree" -p "$head")
+			git -C "$src" commit-tree "$tree" -p "$head") ||
+			die "patch $p: cannot commit it (no From: or Subject:?)"
 		n=$((n + 1))
 	done
-	rm -f "$idx" "$msg"
+	rm -f "$idx" "$msg" "$src.diff"
 	git -C "$src" checkout -q -f -B daxgup "$head"
 	printf '%s\n' "$want" >"$stamp"
 }

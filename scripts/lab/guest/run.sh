@@ -107,7 +107,7 @@ report_re='WARNING:|BUG:|Oops|KASAN:|UBSAN:|possible circular locking|possible r
 while read -r name timeout cmd; do
 	case $name in ''|'#'*) continue ;; esac
 	# ITER repeats what the iterating tests do: their time grows with it
-	timeout=$((${timeout%[!+]} * ${DAXGUP_TIMEOUT_SCALE:-1} * ${DAXGUP_ITER:-1}))
+	timeout=$((${timeout%[+!]} * ${DAXGUP_TIMEOUT_SCALE:-1} * ${DAXGUP_ITER:-1}))
 	allow=/run/daxgup/allow.$name
 	rm -f "$allow"
 	echo "daxgup: start $name" >/dev/kmsg

@@ -4,8 +4,8 @@
 # and a lab that boots the result on emulated NVDIMMs.
 #
 #   make                 build the kernel with patches/series, boot it under
-#                        QEMU with two NVDIMMs, set up ext4 and xfs with
-#                        -o dax=always, run an O_DIRECT fio demo, print a table
+#                        QEMU, one NVDIMM per driver (ext4 -o dax=always): the
+#                        hazard the series fixes, live, and a fio table
 #   make check           the whole test suite in the guest (TAP, totals)
 #   make help            everything else
 #

@@ -128,5 +128,5 @@ while read -r name timeout cmd; do
 	progress "end $name $rc"
 done <"$results/plan"
 
-progress "done"
+progress "done $(cut -d' ' -f1 /proc/uptime)"
 poweroff_now

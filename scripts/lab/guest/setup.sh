@@ -149,8 +149,9 @@ done
 
 # The non-DAX side of the tests' O_DIRECT I/O: a loop device on tmpfs
 # (the block layer pins the user pages, the loop worker copies), and the
-# same behind dm-delay, whose reads take DAXGUP_SLOW_MS.
-slow_ms=${DAXGUP_SLOW_MS:-2000}
+# same behind dm-delay, whose reads take DAXGUP_SLOW_MS (times the timeout
+# scale: a debug kernel needs longer for what a test does in the window).
+slow_ms=$((${DAXGUP_SLOW_MS:-2000} * ${DAXGUP_TIMEOUT_SCALE:-1}))
 truncate -s 256M /tmp/scratch.img /tmp/slow.img
 scratch=$(losetup -f --show /tmp/scratch.img)
 slowloop=$(losetup -f --show /tmp/slow.img)

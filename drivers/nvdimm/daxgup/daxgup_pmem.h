@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * daxgup_pmem: the driver's own per-device state, shared by its files.
+ * daxgup_pmem: the driver's own per-device state, shared by its files, and
+ * what each file offers the others.  Calls go one way: pmem.c calls into
+ * pagemap.c and infoblock.c, pagemap.c into infoblock.c.
  *
  * libnvdimm's private structures (struct nd_pfn, struct nd_region, ...)
  * are never copied here: they come from drivers/nvdimm/nd.h of the
@@ -10,13 +12,13 @@
 #define __DAXGUP_PMEM_H__
 
 #include <linux/badblocks.h>
-#include <linux/blk_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
 struct dax_device;
+struct daxgup_pagemap;
 struct device;
 struct dev_pagemap;
 struct device_driver;
@@ -26,9 +28,6 @@ struct nd_namespace_common;
 struct nd_pfn;
 struct nd_region;
 struct page;
-
-/* pages scanned between two cond_resched() */
-#define DAXGUP_SCAN_BATCH	4096
 
 /**
  * struct daxgup_hold - pages in use after the last close hold the module
@@ -68,11 +67,13 @@ struct daxgup_hold {
  * @bb_state: sysfs "badblocks" of the disk, to notify pollers
  * @dax_dev: the dax_device of an fsdax device, NULL in raw mode
  * @disk: the block device
- * @hold: the module hold of an fsdax device (hold.c)
- * @removal_ref: the removal holds a module reference (daxgup_blk_release())
+ * @hold: the module hold of an fsdax device (pagemap.c)
+ * @pagemap: the struct pages of an fsdax device until its removal
+ *	(daxgup_fsdax_map(), daxgup_fsdax_unmap())
+ * @removal_ref: the removal holds a module reference (daxgup_teardown())
  *
  * Allocated with devm_kzalloc() first in probe, so devres frees it after
- * every teardown action registered later has run.
+ * daxgup_teardown(), registered later, has run.
  */
 struct daxgup_pmem {
 	struct device *dev;
@@ -89,6 +90,7 @@ struct daxgup_pmem {
 	struct dax_device *dax_dev;
 	struct gendisk *disk;
 	struct daxgup_hold hold;
+	struct daxgup_pagemap *pagemap;
 	bool removal_ref;
 };
 
@@ -98,43 +100,18 @@ static inline resource_size_t daxgup_data_len(const struct daxgup_pmem *pmem)
 	return pmem->size - pmem->data_offset - pmem->end_pad;
 }
 
-/* byte offset into the namespace of a sector of the data area */
-static inline phys_addr_t daxgup_sector_offset(const struct daxgup_pmem *pmem,
-					       sector_t sector)
-{
-	return pmem->data_offset + ((phys_addr_t)sector << SECTOR_SHIFT);
-}
-
-/* blk.c */
-int daxgup_blk_map_raw(struct daxgup_pmem *pmem);
-int daxgup_blk_add_disk(struct daxgup_pmem *pmem);
-void daxgup_blk_revalidate_poison(struct daxgup_pmem *pmem);
-long daxgup_pmem_clear_poison(struct daxgup_pmem *pmem, phys_addr_t offset,
-			      unsigned int len);
-void daxgup_pmem_forget_bad(struct daxgup_pmem *pmem, phys_addr_t offset,
-			    long len);
-blk_status_t daxgup_pmem_write(struct daxgup_pmem *pmem, struct page *page,
-			       unsigned int off, sector_t sector,
-			       unsigned int len);
-
-/* dax.c */
-int daxgup_dax_alloc(struct daxgup_pmem *pmem);
-
-/* fsdax.c */
+/* pagemap.c */
 int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn);
+void daxgup_fsdax_unmap(struct daxgup_pmem *pmem);
 int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
 			      resource_size_t size);
 ssize_t daxgup_parked_show(struct device_driver *drv, char *buf);
-int daxgup_fsdax_init(void);
-void daxgup_fsdax_exit(void);
-/* parked pagemaps and holds; destroyed at unload once its works are done */
-extern struct workqueue_struct *daxgup_wq;
-
-/* hold.c */
 void daxgup_hold_init(struct daxgup_pmem *pmem);
 void daxgup_hold_disk_release(struct gendisk *disk);
 void daxgup_hold_stop(struct daxgup_pmem *pmem);
 void daxgup_hold_forget_disk(struct daxgup_pmem *pmem);
+int daxgup_fsdax_init(void);
+void daxgup_fsdax_exit(void);
 
 /* infoblock.c */
 int daxgup_info_check_raw(struct device *dev, struct nd_namespace_common *ndns);
@@ -142,10 +119,5 @@ int daxgup_info_judge(struct device *dev, struct nd_pfn *nd_pfn);
 int daxgup_info_check_setup(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn,
 			    const struct dev_pagemap *pgmap);
 void daxgup_refused(struct device *dev, struct nd_namespace_common *ndns);
-
-/* pinwait.c */
-unsigned long daxgup_wait_unpinned(struct device *dev,
-				   unsigned long start_pfn,
-				   unsigned long end_pfn);
 
 #endif /* __DAXGUP_PMEM_H__ */

@@ -1,21 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * daxgup_pmem fsdax: the pfn device's info block, the MEMORY_DEVICE_FS_DAX
- * pagemap that gives the data struct pages (memmap in RAM with -M mem, in
- * the namespace itself through a vmem_altmap with -M dev), and its
- * removal, which parks memory still in use instead of waiting for it.
+ * daxgup_pmem pagemap: the life of the struct pages of an fsdax device.
+ *
+ * Map: the MEMORY_DEVICE_FS_DAX pagemap that gives the data struct pages
+ * (memmap in RAM with -M mem, in the namespace itself through a vmem_altmap
+ * with -M dev), set up from the pfn device's info block.
+ *
+ * Park: its removal unmaps the pages at once when none is in use, and
+ * otherwise parks the memory of the pages still in use instead of waiting
+ * for them, and releases it once they are let go.
+ *
+ * Hold: pages still in use after the last close of the disk keep the
+ * module loaded, so that a later removal can park.  Only a removal that
+ * rmmod itself starts waits for pinned pages (pin_wait_report_secs).
+ *
+ * The device's teardown (daxgup_teardown() in pmem.c) calls in here; this
+ * file calls only into infoblock.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/blkdev.h>
 #include <linux/dax.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/ioport.h>
+#include <linux/jiffies.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/nd.h>
+#include <linux/page_ref.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -26,6 +44,12 @@
 #include "nd.h"
 #include "pfn.h"
 #include "daxgup_pmem.h"
+
+/* pages scanned between two cond_resched() */
+#define DAXGUP_SCAN_BATCH	4096
+
+/* parked pagemaps and holds; destroyed at unload once its works are done */
+static struct workqueue_struct *daxgup_wq;
 
 /**
  * struct daxgup_pagemap - the ZONE_DEVICE mapping of an fsdax device
@@ -166,6 +190,87 @@ static int daxgup_fsdax_read_info_block(struct daxgup_pmem *pmem,
 	return 0;
 }
 
+/**
+ * daxgup_fsdax_map() - map an fsdax device's namespace with struct pages
+ * @pmem: the device, its dax_device already allocated
+ * @nd_pfn: the pfn device, or NULL for a namespace of a legacy region
+ *	(memmap=, e820) that is all data, its memmap in RAM
+ *
+ * Not devm_memremap_pages(): its release unmaps at once, under pages in
+ * use.  memremap_pages() here, and daxgup_fsdax_unmap() in the device's
+ * teardown, let the removal park those instead.
+ *
+ * Return: 0 with @pmem->pagemap set, or a negative errno with nothing
+ * left mapped.
+ */
+int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
+{
+	struct device *dev = pmem->dev;
+	struct daxgup_pagemap *map;
+	void *addr;
+	int rc;
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+
+	if (nd_pfn) {
+		rc = daxgup_fsdax_read_info_block(pmem, nd_pfn, &map->pgmap);
+		if (rc)
+			goto err_free;
+	} else {
+		map->pgmap.range.start = pmem->phys_addr;
+		map->pgmap.range.end = pmem->phys_addr + pmem->size - 1;
+		map->pgmap.nr_range = 1;
+	}
+
+	map->pmem = pmem;
+	map->dax_dev = pmem->dax_dev;
+	map->data_start = pmem->phys_addr + pmem->data_offset;
+	map->data_end = map->data_start + daxgup_data_len(pmem);
+	strscpy(map->name, dev_name(&pmem->ndns->dev));
+	map->pgmap.type = MEMORY_DEVICE_FS_DAX;
+	map->pgmap.ops = &daxgup_pagemap_ops;
+
+	map->busy = request_mem_region(pmem->phys_addr, pmem->size, map->name);
+	if (!map->busy) {
+		dev_err(dev, "%pa (%pa bytes) is busy, another driver maps it\n",
+			&pmem->phys_addr, &pmem->size);
+		rc = -EBUSY;
+		goto err_free;
+	}
+
+	addr = memremap_pages(&map->pgmap, dev_to_node(dev));
+	if (IS_ERR(addr)) {
+		rc = PTR_ERR(addr);
+		dev_err(dev, "cannot create struct pages (memmap in %s): %d\n",
+			pgmap_altmap(&map->pgmap) ? "pmem" : "RAM", rc);
+		goto err_release;
+	}
+	pmem->virt_addr = addr;
+	pmem->has_pages = true;
+	/*
+	 * memremap_pages() sets the ref up without PERCPU_REF_ALLOW_REINIT,
+	 * so a kill would free its per-cpu counters and the ref could not be
+	 * brought back for memunmap_pages() (daxgup_pagemap_unmap()).  Keep
+	 * them: percpu_ref_exit() in memunmap_pages() frees them anyway.
+	 * Nothing else switches the ref's mode before the removal.
+	 */
+	map->pgmap.ref.data->allow_reinit = true;
+	pmem->pagemap = map;
+
+	dev_dbg(dev, "data %pa-%pa, memmap in %s\n",
+		&map->data_start, &map->data_end,
+		pgmap_altmap(&map->pgmap) ? "pmem" : "RAM");
+	return 0;
+
+err_release:
+	release_mem_region(pmem->phys_addr, pmem->size);
+err_free:
+	kfree(map);
+	return rc;
+}
+
 /*
  * Removal and parking.
  *
@@ -302,7 +407,6 @@ static void daxgup_fsdax_release(struct daxgup_pagemap *map)
  */
 static LIST_HEAD(daxgup_parked);
 static DEFINE_MUTEX(daxgup_parked_lock);
-struct workqueue_struct *daxgup_wq;
 
 #define DAXGUP_TIED_RECHECK_MIN	(HZ / 4)
 #define DAXGUP_TIED_RECHECK_MAX	(8 * HZ)
@@ -487,6 +591,425 @@ int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
 	return rc;
 }
 
+/*
+ * Pin wait, for a removal that cannot park: before the pagemap is unmapped,
+ * wait until none of its pages is referenced any more, e.g. by direct I/O
+ * still in flight into a DAX mapping (pin_user_pages()).
+ *
+ * MEMORY_DEVICE_FS_DAX pages are 1-based: refcount 1 means idle.  In 6.12
+ * the put that brings a page back to 1 calls wake_up_var(&folio->_refcount)
+ * (__put_devmap_managed_folio_refs()); fsdax pages are order-0 folios, so
+ * that is &page->_refcount, the variable waited on here.
+ */
+
+static unsigned int pin_wait_report_secs = 10;
+
+/*
+ * Out-of-range values fail insmod (the kernel names the parameter) and
+ * writes to /sys/module/daxgup_pmem/parameters/; they are not clamped.
+ */
+static int pin_wait_report_secs_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 3600);
+}
+
+static const struct kernel_param_ops pin_wait_report_secs_ops = {
+	.set = pin_wait_report_secs_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(pin_wait_report_secs, &pin_wait_report_secs_ops,
+		&pin_wait_report_secs, 0644);
+MODULE_PARM_DESC(pin_wait_report_secs,
+		 "Seconds between log lines while rmmod waits for pinned DAX pages (1..3600, default 10)");
+
+static bool daxgup_page_pinned(struct page *page)
+{
+	return page_ref_count(page) > 1;
+}
+
+/* first pinned pfn in [@pfn, @end_pfn), or @end_pfn */
+static unsigned long daxgup_next_pinned(unsigned long pfn,
+					unsigned long end_pfn)
+{
+	for (; pfn < end_pfn; pfn++) {
+		if (daxgup_page_pinned(pfn_to_page(pfn)))
+			break;
+		if (!(pfn % DAXGUP_SCAN_BATCH))
+			cond_resched();
+	}
+	return pfn;
+}
+
+static unsigned long daxgup_count_pinned(unsigned long pfn,
+					 unsigned long end_pfn)
+{
+	unsigned long nr = 0;
+
+	while ((pfn = daxgup_next_pinned(pfn, end_pfn)) < end_pfn) {
+		nr++;
+		pfn++;
+	}
+	return nr;
+}
+
+/*
+ * wait_var_event_killable() with a timeout, which wait_bit.h does not
+ * offer: killable so that an unbind stuck behind a pin can be abandoned,
+ * timed so that the wait can be reported.
+ *
+ * Return: > 0 idle, 0 timed out, -ERESTARTSYS on a fatal signal.
+ */
+static long daxgup_wait_page_idle(struct page *page, long timeout)
+{
+	return ___wait_var_event(&page->_refcount,
+				 ___wait_cond_timeout(!daxgup_page_pinned(page)),
+				 TASK_KILLABLE, 0, timeout,
+				 __ret = schedule_timeout(__ret));
+}
+
+/**
+ * daxgup_wait_unpinned() - wait until no page of a pfn range is pinned
+ * @dev: the device being removed, named in the log
+ * @start_pfn: first pfn of the range
+ * @end_pfn: pfn after the range
+ *
+ * Waits on one pinned page at a time and moves on when it is released.
+ * Every pin_wait_report_secs the device and the number of pinned pages
+ * are logged.  Only a pass over the whole range that finds nothing pinned
+ * ends the wait: a page behind the cursor may have been pinned while we
+ * slept, through a mapping not yet torn down.
+ *
+ * Return: 0 when the range is idle; the number of pages still pinned when
+ * a fatal signal ended the wait (the caller must not unmap then).
+ */
+static unsigned long daxgup_wait_unpinned(struct device *dev,
+					  unsigned long start_pfn,
+					  unsigned long end_pfn)
+{
+	unsigned long period = READ_ONCE(pin_wait_report_secs) * HZ;
+	unsigned long begin = jiffies;
+	unsigned long next_report = begin + period;
+	unsigned long pfn = start_pfn;
+	bool waited_this_pass = false;
+	bool waited = false;
+	long timeout, rc;
+
+	for (;;) {
+		pfn = daxgup_next_pinned(pfn, end_pfn);
+		if (pfn == end_pfn) {
+			if (!waited_this_pass)
+				break;
+			waited_this_pass = false;
+			pfn = start_pfn;
+			continue;
+		}
+
+		if (!waited)
+			dev_info(dev, "waiting for %lu pinned pages before unmapping\n",
+				 daxgup_count_pinned(pfn, end_pfn));
+		waited = true;
+		waited_this_pass = true;
+
+		timeout = max_t(long, (long)(next_report - jiffies), 1);
+		rc = daxgup_wait_page_idle(pfn_to_page(pfn), timeout);
+		if (rc < 0)
+			return daxgup_count_pinned(start_pfn, end_pfn);
+		if (rc == 0) {
+			dev_warn(dev, "still waiting for %lu pinned pages after %lu s\n",
+				 daxgup_count_pinned(start_pfn, end_pfn),
+				 (jiffies - begin) / HZ);
+			period = READ_ONCE(pin_wait_report_secs) * HZ;
+			next_report = jiffies + period;
+		}
+	}
+
+	if (waited)
+		dev_info(dev, "all pages unpinned after %u ms\n",
+			 jiffies_to_msecs(jiffies - begin));
+	return 0;
+}
+
+/*
+ * rmmod with the device still bound: the module cannot be pinned, so it
+ * cannot park.  A mounted disk holds the module, and so do pages still in
+ * use after its last close (the hold, below): rmmod is refused while a
+ * page is in use, and this is not expected to find one.  Should it, wait
+ * for the pins, killably; interrupted, the pagemap is left as it is until
+ * reboot: its dead pagemap keeps the memory_failure handler from being
+ * called.
+ */
+static void daxgup_fsdax_unmap_going(struct daxgup_pagemap *map)
+{
+	struct daxgup_pmem *pmem = map->pmem;
+	unsigned long pinned;
+
+	pinned = daxgup_wait_unpinned(pmem->dev, PHYS_PFN(map->data_start),
+				      PHYS_PFN(map->data_end));
+	if (!pinned) {
+		daxgup_fsdax_release(map);
+		return;
+	}
+	dev_crit(pmem->dev, "module unloading, interrupted while %lu pages are pinned: leaving %pa-%pa mapped until reboot\n",
+		 pinned, &map->data_start, &map->data_end);
+}
+
+/**
+ * daxgup_fsdax_unmap() - the removal of the pagemap
+ * @pmem: the device, with @pmem->pagemap set
+ *
+ * Step 4 of daxgup_teardown(): after the disk's removal has killed DAX and
+ * told the filesystem, or when a probe fails after mapping.  New pins fail
+ * from here on; memory still in use is parked, the removal does not wait
+ * for it.  The pagemap takes over @pmem's dax_device reference, for its
+ * memory_failure handler.
+ */
+void daxgup_fsdax_unmap(struct daxgup_pmem *pmem)
+{
+	struct daxgup_pagemap *map = pmem->pagemap;
+	unsigned long pinned, tied;
+
+	pmem->pagemap = NULL;
+	/* killed by the disk's removal; ours to put now (not daxgup_teardown()'s) */
+	pmem->dax_dev = NULL;
+
+	daxgup_pagemap_kill(map);
+	daxgup_fsdax_zap(map, &pinned, &tied);
+	if (!pinned && !tied) {
+		daxgup_fsdax_release(map);
+		return;
+	}
+	if (!try_module_get(THIS_MODULE)) {
+		daxgup_fsdax_unmap_going(map);
+		return;
+	}
+	daxgup_fsdax_park(map, pinned, tied);
+}
+
+/*
+ * Module hold: pages referenced after the last close of the disk keep the
+ * module loaded.
+ *
+ * A removal parks the memory of pages still in use, and parking is module
+ * code that must stay until the last reference goes.  A removal that rmmod
+ * itself starts cannot park: the module is already going.  While a
+ * filesystem is mounted its open block device holds the module, so rmmod
+ * is refused.  But on kernels whose unmount does not wait for pinned DAX
+ * pages (6.12 without the daxgup series) an O_DIRECT read into an unmapped
+ * DAX file, or a page in a pipe, outlives the unmount and so the last
+ * close: rmmod could then only wait for it, and a wait that is interrupted
+ * can only leave the memory mapped until reboot.
+ *
+ * So the last close of a disk whose pages were mapped (a DAX fault asked
+ * daxgup_dax_direct_access() for a pfn) looks for pages still referenced
+ * and, if it finds one, takes a module reference that is dropped once
+ * every page from there on is idle: rmmod is refused (EBUSY) meanwhile.
+ * A walk like the parked one (above): at a referenced page a wait entry on
+ * its refcount, which the put that brings it back to 1 wakes.  No page can be referenced
+ * anew once the disk is closed: that takes a DAX mapping, so a mount, so an
+ * open.  A new open and close start the walk again from the first page.
+ *
+ * The removal stops the walk and drops its reference: the removal holds
+ * one of its own from its start until the pagemap is unmapped or parked
+ * (steps 1 and 5 of daxgup_teardown()), so that rmmod cannot slip
+ * in between and find the module unpinned while memory is still in use.
+ */
+
+/* orders the disk's release against the device's removal */
+static DEFINE_MUTEX(daxgup_hold_lock);
+
+static unsigned long daxgup_hold_start_pfn(struct daxgup_pmem *pmem)
+{
+	return PHYS_PFN(pmem->phys_addr + pmem->data_offset);
+}
+
+static unsigned long daxgup_hold_end_pfn(struct daxgup_pmem *pmem)
+{
+	return daxgup_hold_start_pfn(pmem) + PHYS_PFN(daxgup_data_len(pmem));
+}
+
+/* Called under the page's wait queue lock, maybe in interrupt context. */
+static int daxgup_hold_wake(struct wait_queue_entry *wait, unsigned int mode,
+			    int sync, void *arg)
+{
+	struct daxgup_hold *hold = container_of(wait, struct daxgup_hold, wait);
+	struct wait_bit_key *key = arg;
+
+	if (key->flags == &hold->page->_refcount)
+		queue_work(daxgup_wq, &hold->work);
+	return 0;
+}
+
+static void daxgup_hold_unwait(struct daxgup_hold *hold)
+{
+	if (!hold->page)
+		return;
+	remove_wait_queue(__var_waitqueue(&hold->page->_refcount), &hold->wait);
+	hold->page = NULL;
+}
+
+/* As daxgup_parked_wait(): queued first, then the refcount read again. */
+static bool daxgup_hold_wait(struct daxgup_hold *hold, struct page *page)
+{
+	hold->page = page;
+	add_wait_queue(__var_waitqueue(&page->_refcount), &hold->wait);
+	/* pairs with the put's value-returning atomic before wake_up_var() */
+	smp_mb();
+	if (page_ref_count(page) > 1)
+		return true;
+	daxgup_hold_unwait(hold);
+	return false;
+}
+
+/*
+ * The walk holds @hold->lock, which only a last close and the removal
+ * take: it stops at the first page in use, so it runs long only when the
+ * pages it passes were all let go meanwhile.
+ */
+static void daxgup_hold_work_fn(struct work_struct *work)
+{
+	struct daxgup_hold *hold = container_of(work, struct daxgup_hold, work);
+	struct daxgup_pmem *pmem = container_of(hold, struct daxgup_pmem, hold);
+	unsigned long end = daxgup_hold_end_pfn(pmem);
+	struct page *page;
+
+	mutex_lock(&hold->lock);
+	daxgup_hold_unwait(hold);
+	if (!hold->held)
+		goto out;
+	for (; hold->pfn < end; hold->pfn++) {
+		page = pfn_to_page(hold->pfn);
+		if (page_ref_count(page) > 1 && daxgup_hold_wait(hold, page))
+			goto out;
+		if (!(hold->pfn % DAXGUP_SCAN_BATCH))
+			cond_resched();
+	}
+	hold->held = false;
+	mutex_unlock(&hold->lock);
+	dev_info(pmem->dev, "no page is in use any more: %s may be unloaded\n",
+		 KBUILD_MODNAME);
+	/*
+	 * daxgup_hold_stop() cancels us before @pmem goes, and the module's
+	 * exit destroys daxgup_wq, which waits for us to return.
+	 */
+	module_put(THIS_MODULE);
+	return;
+out:
+	mutex_unlock(&hold->lock);
+}
+
+/**
+ * daxgup_hold_init() - set up the hold of an fsdax device
+ * @pmem: the device, before its disk is added
+ */
+void daxgup_hold_init(struct daxgup_pmem *pmem)
+{
+	struct daxgup_hold *hold = &pmem->hold;
+
+	mutex_init(&hold->lock);
+	init_waitqueue_func_entry(&hold->wait, daxgup_hold_wake);
+	INIT_WORK(&hold->work, daxgup_hold_work_fn);
+}
+
+/**
+ * daxgup_hold_disk_release() - the disk's ->release
+ * @disk: the disk
+ *
+ * At the last close of a disk whose pages were mapped since the previous
+ * one, take a module reference if a data page is still referenced, and
+ * start the walk that drops it once no page is.
+ *
+ * Context: process context, under @disk->open_mutex (blkdev_put_whole()),
+ * before the opener's module reference is dropped (bdev_release()).
+ */
+void daxgup_hold_disk_release(struct gendisk *disk)
+{
+	struct daxgup_pmem *pmem;
+	struct daxgup_hold *hold;
+	unsigned long pfn, end;
+
+	/* called at every close, the last one included */
+	if (disk_openers(disk))
+		return;
+
+	mutex_lock(&daxgup_hold_lock);
+	pmem = disk->private_data;
+	if (!pmem || !pmem->has_pages || pmem->hold.stopped ||
+	    !READ_ONCE(pmem->hold.mapped))
+		goto out;
+	hold = &pmem->hold;
+	/* no DAX user is left to map a page again: see the top of the file */
+	WRITE_ONCE(hold->mapped, false);
+	pfn = daxgup_hold_start_pfn(pmem);
+
+	mutex_lock(&hold->lock);
+	if (!hold->held) {
+		end = daxgup_hold_end_pfn(pmem);
+		for (; pfn < end; pfn++) {
+			if (page_ref_count(pfn_to_page(pfn)) > 1)
+				break;
+			if (!(pfn % DAXGUP_SCAN_BATCH))
+				cond_resched();
+		}
+		if (pfn == end) {
+			mutex_unlock(&hold->lock);
+			goto out;
+		}
+		/* the opener's reference is still held: the module is live */
+		__module_get(THIS_MODULE);
+		hold->held = true;
+		dev_info(pmem->dev, "pages in use after the last close (pfn %#lx): %s stays loaded until they are let go\n",
+			 pfn, KBUILD_MODNAME);
+	}
+	/* a walk under way starts again: pages it passed were mapped again */
+	hold->pfn = pfn;
+	mutex_unlock(&hold->lock);
+	queue_work(daxgup_wq, &hold->work);
+out:
+	mutex_unlock(&daxgup_hold_lock);
+}
+
+/**
+ * daxgup_hold_stop() - the removal: no more holds, the walk stopped
+ * @pmem: the device, at the start of its removal, which holds a module
+ *	reference of its own unless rmmod started it (then nothing is held)
+ */
+void daxgup_hold_stop(struct daxgup_pmem *pmem)
+{
+	struct daxgup_hold *hold = &pmem->hold;
+	bool held;
+
+	if (!pmem->has_pages)
+		return;
+	mutex_lock(&daxgup_hold_lock);
+	hold->stopped = true;
+	mutex_unlock(&daxgup_hold_lock);
+
+	mutex_lock(&hold->lock);
+	held = hold->held;
+	hold->held = false;
+	daxgup_hold_unwait(hold);
+	mutex_unlock(&hold->lock);
+	/* final: a run that starts now finds !held and adds no wait entry */
+	cancel_work_sync(&hold->work);
+	if (held)
+		module_put(THIS_MODULE);
+}
+
+/**
+ * daxgup_hold_forget_disk() - the disk is deleted: its release is no longer ours
+ * @pmem: the device, after del_gendisk()
+ *
+ * The disk can outlive @pmem while a filesystem keeps it open.
+ */
+void daxgup_hold_forget_disk(struct daxgup_pmem *pmem)
+{
+	mutex_lock(&daxgup_hold_lock);
+	pmem->disk->private_data = NULL;
+	mutex_unlock(&daxgup_hold_lock);
+}
+
 /**
  * daxgup_fsdax_init() - set up the workqueue of the parked pagemaps
  *
@@ -507,138 +1030,4 @@ int daxgup_fsdax_init(void)
 void daxgup_fsdax_exit(void)
 {
 	destroy_workqueue(daxgup_wq);
-}
-
-/*
- * rmmod with the device still bound: the module cannot be pinned, so it
- * cannot park.  A mounted disk holds the module, and so do pages still in
- * use after its last close (hold.c): rmmod is refused while a page is in
- * use, and this is not expected to find one.  Should it, wait for the
- * pins, killably; interrupted, the pagemap is left as it is until reboot:
- * its dead pagemap keeps the memory_failure handler from being called.
- */
-static void daxgup_fsdax_unmap_going(struct daxgup_pagemap *map)
-{
-	struct daxgup_pmem *pmem = map->pmem;
-	unsigned long pinned;
-
-	pinned = daxgup_wait_unpinned(pmem->dev, PHYS_PFN(map->data_start),
-				      PHYS_PFN(map->data_end));
-	if (!pinned) {
-		daxgup_fsdax_release(map);
-		return;
-	}
-	dev_crit(pmem->dev, "module unloading, interrupted while %lu pages are pinned: leaving %pa-%pa mapped until reboot\n",
-		 pinned, &map->data_start, &map->data_end);
-}
-
-/*
- * devres action registered right after memremap_pages(), so it runs
- * before anything probe set up earlier is undone and after the disk
- * release (registered later) has killed DAX and told the filesystem.
- * New pins fail from here on; memory still in use is parked, the removal
- * does not wait for it.
- */
-static void daxgup_fsdax_unmap(void *data)
-{
-	struct daxgup_pagemap *map = data;
-	unsigned long pinned, tied;
-
-	/* killed by the disk release; ours to put now (daxgup_dax_release()) */
-	map->pmem->dax_dev = NULL;
-
-	daxgup_pagemap_kill(map);
-	daxgup_fsdax_zap(map, &pinned, &tied);
-	if (!pinned && !tied) {
-		daxgup_fsdax_release(map);
-		return;
-	}
-	if (!try_module_get(THIS_MODULE)) {
-		daxgup_fsdax_unmap_going(map);
-		return;
-	}
-	daxgup_fsdax_park(map, pinned, tied);
-}
-
-/**
- * daxgup_fsdax_map() - map an fsdax device's namespace with struct pages
- * @pmem: the device, its dax_device already allocated
- * @nd_pfn: the pfn device, or NULL for a namespace of a legacy region
- *	(memmap=, e820) that is all data, its memmap in RAM
- *
- * Not devm_memremap_pages(): its release unmaps at once, under pages in
- * use.  memremap_pages() plus our own devres action lets the removal park
- * those instead (daxgup_fsdax_unmap()).
- *
- * Return: 0 or a negative errno.
- */
-int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
-{
-	struct device *dev = pmem->dev;
-	struct daxgup_pagemap *map;
-	void *addr;
-	int rc;
-
-	map = kzalloc(sizeof(*map), GFP_KERNEL);
-	if (!map)
-		return -ENOMEM;
-
-	if (nd_pfn) {
-		rc = daxgup_fsdax_read_info_block(pmem, nd_pfn, &map->pgmap);
-		if (rc)
-			goto err_free;
-	} else {
-		map->pgmap.range.start = pmem->phys_addr;
-		map->pgmap.range.end = pmem->phys_addr + pmem->size - 1;
-		map->pgmap.nr_range = 1;
-	}
-
-	map->pmem = pmem;
-	map->dax_dev = pmem->dax_dev;
-	map->data_start = pmem->phys_addr + pmem->data_offset;
-	map->data_end = map->data_start + daxgup_data_len(pmem);
-	strscpy(map->name, dev_name(&pmem->ndns->dev));
-	map->pgmap.type = MEMORY_DEVICE_FS_DAX;
-	map->pgmap.ops = &daxgup_pagemap_ops;
-
-	map->busy = request_mem_region(pmem->phys_addr, pmem->size, map->name);
-	if (!map->busy) {
-		dev_err(dev, "%pa (%pa bytes) is busy, another driver maps it\n",
-			&pmem->phys_addr, &pmem->size);
-		rc = -EBUSY;
-		goto err_free;
-	}
-
-	addr = memremap_pages(&map->pgmap, dev_to_node(dev));
-	if (IS_ERR(addr)) {
-		rc = PTR_ERR(addr);
-		dev_err(dev, "cannot create struct pages (memmap in %s): %d\n",
-			pgmap_altmap(&map->pgmap) ? "pmem" : "RAM", rc);
-		goto err_release;
-	}
-	pmem->virt_addr = addr;
-	pmem->has_pages = true;
-	/*
-	 * memremap_pages() sets the ref up without PERCPU_REF_ALLOW_REINIT,
-	 * so a kill would free its per-cpu counters and the ref could not be
-	 * brought back for memunmap_pages() (daxgup_pagemap_unmap()).  Keep
-	 * them: percpu_ref_exit() in memunmap_pages() frees them anyway.
-	 * Nothing else switches the ref's mode before the removal.
-	 */
-	map->pgmap.ref.data->allow_reinit = true;
-
-	rc = devm_add_action_or_reset(dev, daxgup_fsdax_unmap, map);
-	if (rc)
-		return rc;
-
-	dev_dbg(dev, "data %pa-%pa, memmap in %s\n",
-		&map->data_start, &map->data_end,
-		pgmap_altmap(&map->pgmap) ? "pmem" : "RAM");
-	return 0;
-
-err_release:
-	release_mem_region(pmem->phys_addr, pmem->size);
-err_free:
-	kfree(map);
-	return rc;
 }

@@ -106,3 +106,6 @@ echo "#$(printf '%86s' '(MiB/s)')"
 for r in "${rows[@]}"; do
 	echo "# $r"
 done
+# One short run each under emulation: the figures move by a factor of two
+# or more from run to run, and say nothing of the drivers' relative speed.
+echo "# (one short run each, emulated: they vary 2x or more between runs; \`make bench\` measures)"

@@ -102,6 +102,7 @@ static inline resource_size_t daxgup_data_len(const struct daxgup_pmem *pmem)
 
 /* pagemap.c */
 int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn);
+/* Takes over pmem->dax_dev (cleared): the pagemap puts it at its release. */
 void daxgup_fsdax_unmap(struct daxgup_pmem *pmem);
 int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
 			      resource_size_t size);

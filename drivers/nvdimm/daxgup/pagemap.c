@@ -200,8 +200,8 @@ static int daxgup_fsdax_read_info_block(struct daxgup_pmem *pmem,
  * use.  memremap_pages() here, and daxgup_fsdax_unmap() in the device's
  * teardown, let the removal park those instead.
  *
- * Return: 0 with @pmem->pagemap set, or a negative errno with nothing
- * left mapped.
+ * Return: 0 with @pmem->pagemap set, or a negative errno with the pagemap
+ * not mapped.
  */
 int daxgup_fsdax_map(struct daxgup_pmem *pmem, struct nd_pfn *nd_pfn)
 {
@@ -383,7 +383,7 @@ static void daxgup_fsdax_release(struct daxgup_pagemap *map)
 {
 	daxgup_pagemap_unmap(map);
 	release_mem_region(map->busy->start, resource_size(map->busy));
-	/* killed by the disk release, unless the probe failed before it */
+	/* killed in daxgup_teardown()'s step 2, unless the probe failed before the disk */
 	kill_dax(map->dax_dev);
 	put_dax(map->dax_dev);
 	kfree(map);
@@ -939,7 +939,7 @@ void daxgup_hold_disk_release(struct gendisk *disk)
 	    !READ_ONCE(pmem->hold.mapped))
 		goto out;
 	hold = &pmem->hold;
-	/* no DAX user is left to map a page again: see the top of the file */
+	/* no DAX user is left to map a page again: see "Module hold" above */
 	WRITE_ONCE(hold->mapped, false);
 	pfn = daxgup_hold_start_pfn(pmem);
 

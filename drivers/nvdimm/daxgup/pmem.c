@@ -47,7 +47,6 @@
 #include <linux/nd.h>
 #include <linux/pfn_t.h>
 #include <linux/set_memory.h>
-#include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>

@@ -42,14 +42,14 @@ done
 echo "#"
 echo "# The hazard the series fixes: DMA into the DAX pages of a file that is truncated meanwhile."
 echo "# On each filesystem a 2 MiB file is mapped MAP_SHARED and written; an O_DIRECT read (libaio)"
-echo "# from $DAXGUP_SLOW (dm-delay: reads take 2 s) into the mapping pins its"
+echo "# from $DAXGUP_SLOW (dm-delay: reads take $((${DAXGUP_SLOW_MS:-2000} / 1000)) s) into the mapping pins its"
 echo "# pages; the file is unmapped and truncated while the read is in flight, a second file takes"
 echo "# all the free space, and once the read completed that second file is checked."
 # dax_demo's results come first in the stream: only its header and plan go.
 "$DAXGUP_BIN/dax_demo" 2>&1 | grep -v -e '^TAP version' -e '^1\.\.[0-9]*$' -e '^# Totals:'
 stock=$DAXGUP_TOP/scripts/lab/demo-stock.txt
 if [ "$DAXGUP_KERNEL" = stock ]; then
-	echo "# with the series (\`make\`): the truncate waits for the read, about the dm-delay's 2 s, and no other file changes"
+	echo "# with the series (\`make\`): the truncate waits for the read, about the dm-delay's $((${DAXGUP_SLOW_MS:-2000} / 1000)) s, and no other file changes"
 elif [ -f "$stock" ]; then
 	echo "# measured once on stock $(sed -n 's/^release //p' "$stock") ($(sed -n 's/^date //p' "$stock")); \`make KERNEL=stock\` runs it live:"
 	sed -n 's/^line /#   /p' "$stock"

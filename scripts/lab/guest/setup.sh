@@ -190,6 +190,7 @@ export DAXGUP_MOUNTS="${mounts# }"
 export DAXGUP_SHARE_MOUNTS="$share"
 export DAXGUP_SCRATCH=$scratch
 export DAXGUP_SLOW=/dev/mapper/daxgup-slow
+export DAXGUP_SLOW_MS=$slow_ms
 export DAXGUP_ITER=${DAXGUP_ITER:-1}
 $([ -z "$modprobe_opts" ] || echo "export MODPROBE_OPTIONS='$modprobe_opts'")
 ENV

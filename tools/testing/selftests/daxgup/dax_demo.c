@@ -5,13 +5,14 @@
  *
  * A 2 MiB file is mapped MAP_SHARED and written through the mapping.  An
  * O_DIRECT read (libaio) of 2 MiB from the lab's slow device (DAXGUP_SLOW:
- * dm-delay, reads take 2 s) into the mapping pins the file's DAX pages
+ * dm-delay, reads take 2 s by default) into the mapping pins the file's DAX pages
  * until it completes.  While it is in flight the file is unmapped (so no
- * process maps it any more) and truncated to 0, timed.  Then every free
- * block of the filesystem goes to a second file of a known pattern (a
- * ballast file leaves only SPARE_FREE free beforehand; ext4's
- * reserved_clusters are 0 meanwhile), and once the read completed that
- * file is checked.
+ * process maps it any more) and truncated to 0, timed.  Meanwhile, from
+ * FILL_DELAY_MS after the truncate started, a thread gives every free block
+ * of the filesystem to a second file of a known pattern (a ballast file
+ * leaves only SPARE_FREE free beforehand; ext4's reserved_clusters are 0
+ * meanwhile): if the truncate freed the blocks before it waited, or did not
+ * wait, that file gets them.  Once the read completed that file is checked.
  *
  * Correct (the series): the truncate returns only after the read completed,
  * and the second file keeps its pattern.  6.12 without the series
@@ -27,6 +28,7 @@
  * not show it fails, as dax_inflight's case does (known-failures).
  */
 #include <libaio.h>
+#include <pthread.h>
 #include <time.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
@@ -35,6 +37,8 @@
 
 #define FILE_LEN	SZ_2M
 #define SPARE_FREE	(16UL << 20)
+/* How long after the truncate started the second file is made. */
+#define FILL_DELAY_MS	200
 
 /* Pattern seeds: what the read carries, the file, the second file. */
 #define SEED_READ	0xd3a0
@@ -193,6 +197,25 @@ static long other_changed(const char *path, size_t len, bool *read_data, int *er
 	return bad;
 }
 
+/* The thread that gives the free space to the second file. */
+struct filler {
+	pthread_t thread;
+	const char *path;
+	size_t len;
+	int ret;
+};
+
+static void *fill_later(void *arg)
+{
+	struct filler *f = arg;
+
+	usleep(FILL_DELAY_MS * 1000);
+	/* Blocks freed in a journal transaction are reused once it commits. */
+	sync();
+	f->ret = fill_free_space(f->path, &f->len);
+	return NULL;
+}
+
 static void show_hazard(const struct dax_mount *m, const char *slow)
 {
 	char name[512], file[512], ballast[512], other[512], why[512] = "", took[32];
@@ -204,7 +227,7 @@ static void show_hazard(const struct dax_mount *m, const char *slow)
 	struct io_event ev;
 	struct statvfs sv;
 	bool waited = false, read_data = false, have_ctx = false;
-	size_t other_len = 0;
+	struct filler fill = { .ret = -EINVAL };
 	uint8_t *map = NULL;
 	double t0, t;
 	long bad = -1;
@@ -280,22 +303,31 @@ static void show_hazard(const struct dax_mount *m, const char *slow)
 	/* Nobody maps the file any more; only the read holds its pages. */
 	munmap(map, FILE_LEN);
 	map = NULL;
+	if (io_getevents(ctx, 0, 1, &ev, &zero) == 1) {
+		/* Stalled past the delay: nothing would be shown. */
+		ksft_test_result_skip("%s: %s\n", name,
+				      "the read completed before the truncate started (a stalled guest?)");
+		goto clean;
+	}
+	fill.path = other;
+	ret = pthread_create(&fill.thread, NULL, fill_later, &fill);
+	if (ret) {
+		snprintf(why, sizeof(why), "pthread_create: %s", strerror(ret));
+		goto out;
+	}
 	t0 = now_s();
 	ret = ftruncate(fd, 0);
-	t = now_s() - t0;
 	err = errno;
+	t = now_s() - t0;
 	waited = io_getevents(ctx, 0, 1, &ev, &zero) == 1;
+	pthread_join(fill.thread, NULL);
 	if (ret) {
 		snprintf(why, sizeof(why), "ftruncate: %s", strerror(err));
 		goto out;
 	}
 	snprintf(took, sizeof(took), t < 0.1 ? "%.3f" : "%.2f", t);
-
-	/* The truncate committed, every free block goes to the second file. */
-	sync();
-	ret = fill_free_space(other, &other_len);
-	if (ret) {
-		snprintf(why, sizeof(why), "filling the free space: %s", strerror(-ret));
+	if (fill.ret) {
+		snprintf(why, sizeof(why), "filling the free space: %s", strerror(-fill.ret));
 		goto out;
 	}
 	if (!waited) {
@@ -313,7 +345,7 @@ static void show_hazard(const struct dax_mount *m, const char *slow)
 			 (long)ev.res < 0 ? strerror(-(long)ev.res) : "short");
 		goto out;
 	}
-	bad = other_changed(other, other_len, &read_data, &err);
+	bad = other_changed(other, fill.len, &read_data, &err);
 	if (err) {
 		snprintf(why, sizeof(why), "reading the second file: %s", strerror(err));
 		goto out;
@@ -334,7 +366,7 @@ static void show_hazard(const struct dax_mount *m, const char *slow)
 	}
 	if (bad >= 0)
 		ksft_print_msg("%s: the %zu MiB file that took the free space %s from byte %ld\n",
-			       name, other_len >> 20,
+			       name, fill.len >> 20,
 			       read_data ? "holds the read's data" : "changed", bad);
 	if (!waited)
 		ksft_print_msg("%s: truncate returned while the read was still in flight\n", name);

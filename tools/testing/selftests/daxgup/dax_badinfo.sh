@@ -189,21 +189,8 @@ badrange_at() {
 	esac
 }
 
-# Let go of the namespace: its pfn device (unbound, claim released), and
-# the namespace itself if a driver serves it; force_raw off.
-release_ns() {
-	local h
-	h=$(cat "$nd/devices/$ns/holder" 2>/dev/null)
-	if [ -n "$h" ]; then
-		[ ! -e "$nd/devices/$h/driver" ] || echo "$h" >"$nd/devices/$h/driver/unbind"
-		echo "" >"$nd/devices/$h/namespace"
-	fi
-	[ ! -e "$nd/devices/$ns/driver" ] || echo "$ns" >"$nd/devices/$ns/driver/unbind"
-	echo 0 >"$nd/devices/$ns/force_raw"
-}
-
 bind_raw() {
-	release_ns
+	release_ns "$ns"
 	echo 1 >"$nd/devices/$ns/force_raw"
 	echo "$ns" >"$nd/drivers/$drv/bind" && wait_blockdev "$dev" || bail "$ns does not come up raw"
 }
@@ -300,7 +287,7 @@ for c in $cases; do
 		bail "writing the $c info block"
 	snap_read "$snap" || bail "reading $ns"
 	before=$(md5sum <"$snap")
-	release_ns
+	release_ns "$ns"
 	if [ -n "$at" ]; then
 		badrange add "$at" || bail "cannot put a media error at $at of $ns"
 	fi
@@ -314,7 +301,7 @@ for c in $cases; do
 	sleep 0.5
 	now=$(served)
 	log=$(kmsg_since "badinfo $c")
-	release_ns
+	release_ns "$ns"
 	if [ -n "$at" ]; then
 		badrange forget "$at" || bail "cannot take the media error at $at of $ns away again"
 	fi
@@ -349,7 +336,7 @@ done
 
 # 3. restore the block and the filesystem
 dd if="$save" of="/dev/$dev" bs=4096 seek=1 conv=notrunc,fsync oflag=direct status=none || bail "restoring the info block"
-release_ns
+release_ns "$ns"
 echo "$ns" >"$nd/drivers/$drv/bind" 2>/dev/null
 ok=0
 if wait_blockdev "$dev" && mount -t "$fs" -o dax=always "/dev/$dev" "$mnt" &&

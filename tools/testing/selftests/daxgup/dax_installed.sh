@@ -114,18 +114,8 @@ last=${DAXGUP_MOUNTS##* }
 IFS=: read -r fs mnt map dev _ <<<"$last"
 pfn=$(basename "$(readlink -f "/sys/block/$dev/device")")
 ns=$(cat "$nd/devices/$pfn/namespace")
-release_ns() {
-	local h
-	h=$(cat "$nd/devices/$ns/holder" 2>/dev/null)
-	if [ -n "$h" ]; then
-		[ ! -e "$nd/devices/$h/driver" ] || echo "$h" >"$nd/devices/$h/driver/unbind"
-		echo "" >"$nd/devices/$h/namespace"
-	fi
-	[ ! -e "$nd/devices/$ns/driver" ] || echo "$ns" >"$nd/devices/$ns/driver/unbind"
-	echo 0 >"$nd/devices/$ns/force_raw"
-}
 bind_raw() {
-	release_ns
+	release_ns "$ns"
 	echo 1 >"$nd/devices/$ns/force_raw"
 	echo "$ns" >"$nd/drivers/$drv/bind" && wait_blockdev "$dev"
 }
@@ -151,7 +141,7 @@ dd if="/dev/$dev" of="$tmp/info" bs=4096 skip=1 count=1 iflag=direct status=none
 cp "$tmp/info" "$tmp/bad"
 printf '\xde\xad\xbe\xef' | dd of="$tmp/bad" bs=1 seek=64 conv=notrunc status=none
 dd if="$tmp/bad" of="/dev/$dev" bs=4096 seek=1 conv=notrunc,fsync oflag=direct status=none || bail "writing the damaged info block"
-release_ns
+release_ns "$ns"
 kmsg_mark "installed damaged"
 ways=()
 ndctl enable-namespace "$ns" >/dev/null 2>&1; settle; ways+=("ndctl enable-namespace: $(served)")
@@ -164,10 +154,10 @@ for w in "${ways[@]}"; do echo "# $w"; done
 unserved=1
 for w in "${ways[@]}"; do [ "${w##*: }" = absent ] || unserved=; done
 # restore it: ndctl enables the namespace, the filesystem and file are there
-release_ns
+release_ns "$ns"
 bind_raw || bail "$ns does not come up raw"
 dd if="$tmp/info" of="/dev/$dev" bs=4096 seek=1 conv=notrunc,fsync oflag=direct status=none || bail "restoring the info block"
-release_ns
+release_ns "$ns"
 ndctl enable-namespace "$ns" >/dev/null 2>&1
 settle
 restored=

@@ -90,25 +90,7 @@ for m in $DAXGUP_MOUNTS; do
 	pfn_of[$dev]=$(basename "$(readlink -f "/sys/block/$dev/device")")
 done
 
-# reader FILE DEV: map FILE (2 MiB) shared, write every page, open DEV
-# O_DIRECT, say "ready", read DEV's first 2 MiB into the mapping (GUP pins
-# its DAX pages until the read lands), say "read <bytes>", then wait for
-# stdin to close.
-reader_py='
-import mmap, os, sys
-n = 2 << 20
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-os.ftruncate(fd, n)
-m = mmap.mmap(fd, n)
-m[:] = b"\x5a" * n
-dev = os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECT)
-print("ready", flush=True)
-try:
-    print("read %d" % os.preadv(dev, [m], 0), flush=True)
-except OSError as e:
-    print("read failed: %s" % e, flush=True)
-sys.stdin.read()
-'
+# (reader_py, the pinning reader: lib.sh)
 
 # unmapper FILE DEV: like the reader, but once the read is submitted, from
 # another thread, unmap FILE and close it, say "unmapped", and let the read

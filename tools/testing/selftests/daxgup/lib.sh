@@ -34,22 +34,26 @@ kmsg_since() { dmesg | sed -n "/daxgup mark: $*\$/,\$p"; }
 # this test reports as XFAIL, not a failure of the test (see run.sh).
 allow_report() { [ -z "${DAXGUP_ALLOW:-}" ] || echo "$1" >>"$DAXGUP_ALLOW"; }
 
-# unbind_under_pin TAG DRV DEV NS FS DEVNAME MNT WHAT: one TAP result WHAT.
-# An O_DIRECT read from a dm-delay device (20 s reads) into a MAP_SHARED
-# mapping of MNT/TAG-read pins its DAX pages while DEV (a pfn device or a
-# namespace) is unbound from DRV (daxgup_pmem): the unbind must return
-# with the read still in flight and NS listed in DRV's parked file; the
-# read must land in full; once MNT is unmounted the memory is released
-# and DEV binds again, and FS on /dev/DEVNAME mounts on MNT again (left
-# mounted; sets back).  Needs $tmp, $hang, $nd, bail() of the caller.
-unbind_under_pin() {
-	local tag=$1 drv=$2 dev=$3 ns=$4 fs=$5 devname=$6 mnt=$7 what=$8
-	local slow=daxgup-$tag-slow sectors rpid rin upid urc early parked released
-	# map FILE (2 MiB) shared, open the slow device O_DIRECT, say "ready",
-	# read its first 2 MiB into the mapping (GUP pins the DAX pages until
-	# the read lands), say "read <bytes>" without touching the mapping
-	# again (the removal may have revoked it), wait for stdin to close
-	local reader_py='
+# release_ns NS: let go of namespace NS: its pfn device (unbound, claim
+# released), and NS itself if a driver serves it; force_raw off.
+release_ns() {
+	local nd=/sys/bus/nd ns=$1 h
+	h=$(cat "$nd/devices/$ns/holder" 2>/dev/null)
+	if [ -n "$h" ]; then
+		[ ! -e "$nd/devices/$h/driver" ] || echo "$h" >"$nd/devices/$h/driver/unbind"
+		echo "" >"$nd/devices/$h/namespace"
+	fi
+	[ ! -e "$nd/devices/$ns/driver" ] || echo "$ns" >"$nd/devices/$ns/driver/unbind"
+	echo 0 >"$nd/devices/$ns/force_raw"
+}
+
+# reader_py FILE DEV (python3 -c "$reader_py" FILE DEV): map FILE (2 MiB)
+# shared, write every page, open DEV O_DIRECT, say "ready", read DEV's
+# first 2 MiB into the mapping (GUP pins its DAX pages until the read
+# lands), say "read <bytes>" without touching the mapping again (a removal
+# may have revoked it), then wait for stdin to close.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+reader_py='
 import mmap, os, sys
 n = 2 << 20
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -64,6 +68,18 @@ except OSError as e:
     print("read failed: %s" % e, flush=True)
 sys.stdin.read()
 '
+
+# unbind_under_pin TAG DRV DEV NS FS DEVNAME MNT WHAT: one TAP result WHAT.
+# An O_DIRECT read from a dm-delay device (20 s reads) into a MAP_SHARED
+# mapping of MNT/TAG-read pins its DAX pages while DEV (a pfn device or a
+# namespace) is unbound from DRV (daxgup_pmem): the unbind must return
+# with the read still in flight and NS listed in DRV's parked file; the
+# read must land in full; once MNT is unmounted the memory is released
+# and DEV binds again, and FS on /dev/DEVNAME mounts on MNT again (left
+# mounted; sets back).  Needs $tmp, $hang, $nd, bail() of the caller.
+unbind_under_pin() {
+	local tag=$1 drv=$2 dev=$3 ns=$4 fs=$5 devname=$6 mnt=$7 what=$8
+	local slow=daxgup-$tag-slow sectors rpid rin upid urc early parked released
 	wait_for() {	# wait_for CMD...: up to $hang s for CMD to succeed
 		local i
 		for ((i = 0; i < hang * 10; i++)); do "$@" && return 0; sleep 0.1; done

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # build.sh OUTDIR: build into OUTDIR
-#   - the lab's own tests (this directory) and the base tree's mm selftests
-#     that touch GUP and pinning (gup_test, gup_longterm, cow), against the
-#     base tree's headers;
+#   - the lab's own tests (this directory), and the patched tree's mm
+#     selftests that touch GUP and pinning (gup_test, gup_longterm, cow),
+#     against the base tree's headers;
 #   - the kselftests the series adds (tools/testing/selftests/filesystems/dax
 #     of the patched tree, the same sources whatever kernel runs them), the
 #     kernel's way: headers and tests built with O=OUTDIR/ksft-build,
@@ -21,7 +21,11 @@ if [ ! -f "$hdr/usr/include/linux/mman.h" ]; then
 	make -s -C "$src" O="$hdr" ARCH=x86 INSTALL_HDR_PATH="$hdr/usr" headers_install >/dev/null
 fi
 make -s -C "$(dirname "$0")" KSRC="$src" OUTPUT="$out" KHDR_INCLUDES="-isystem $hdr/usr/include"
-make -s -C "$src/tools/testing/selftests/mm" OUTPUT="$out/mm" \
+# The mm selftests from the patched tree: the series updates gup_longterm's
+# expectations (long-term pins of DAX files on ext4 and xfs).
+msrc=$(src_dir patched)
+[ -d "$msrc" ] || "$DAXGUP_TOP/scripts/lab/tree.sh" patched >/dev/null
+make -s -C "$msrc/tools/testing/selftests/mm" OUTPUT="$out/mm" \
 	KHDR_INCLUDES="-isystem $hdr/usr/include" \
 	"$out/mm/gup_test" "$out/mm/gup_longterm" "$out/mm/cow" >"$out/mm/build.log" 2>&1 ||
 	{ tail -n 20 "$out/mm/build.log" >&2; die "building the mm selftests failed"; }

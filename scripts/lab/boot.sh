@@ -52,9 +52,21 @@ cpu=max
 #   DAXGUP_BOOT_MODULES=installed the module root dkms installed daxgup_pmem
 #                                 into (scripts/lab/dkms.sh), drivers loaded
 #                                 by modalias with its daxgup.conf
+#   DAXGUP_BOOT_IOMMU=edu         a q35 machine with an emulated Intel IOMMU
+#                                 (DMA and interrupt remapping: type1
+#                                 wants isolated MSIs; with KVM that needs
+#                                 the split irqchip)
+#                                 and QEMU's edu PCI device, a DMA engine
+#                                 for VFIO to drive
 boot_opt() { sed -n "s/.*\<DAXGUP_BOOT_$1=\([^ ]*\).*/\1/p" "$res/plan" | head -n 1; }
 kmods=$(modules_root)
 memmap=$(boot_opt MEMMAP)
+machine=(-machine pc,nvdimm=on)
+case $(boot_opt IOMMU) in
+'') ;;
+edu) machine=(-machine q35,nvdimm=on,kernel-irqchip=split -device intel-iommu,intremap=on -device edu) ;;
+*) die "DAXGUP_BOOT_IOMMU=$(boot_opt IOMMU): expected edu" ;;
+esac
 case $(boot_opt MODULES) in
 '') ;;
 installed) kmods=$(module_dir)/installed ;;
@@ -64,9 +76,11 @@ cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 daxgup.results=$res"
 cmdline+=" daxgup.run=$DAXGUP_TOP/scripts/lab/guest/run.sh daxgup.kmods=$kmods"
 [ -z "$(boot_opt MODULES)" ] || cmdline+=" daxgup.pmem=modalias"
 [ -z "$memmap" ] || cmdline+=" memmap=$memmap"
+# The host drivers' devices stay identity-mapped; vfio-pci's get a domain.
+[ -z "$(boot_opt IOMMU)" ] || cmdline+=" intel_iommu=on iommu=pt"
 cmdline+=" daxgup.keep=$DAXGUP_TOP,$DAXGUP_O"
 : >"$res/progress"
-qemu-system-x86_64 -name daxgup -nodefaults -machine pc,nvdimm=on -accel "$accel" -cpu "$cpu" -smp 2 \
+qemu-system-x86_64 -name daxgup -nodefaults "${machine[@]}" -accel "$accel" -cpu "$cpu" -smp 2 \
 	-m "$GUEST_MEM,slots=4,maxmem=$MAXMEM" "${nvargs[@]}" \
 	-kernel "$img" -initrd "$initrd" -append "$cmdline" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \

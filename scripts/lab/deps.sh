@@ -8,7 +8,8 @@ set -eu
 pkgs=(linux-source-6.12 qemu-system-x86 qemu-utils ndctl fio xfsprogs e2fsprogs dmsetup
       ccache build-essential flex bison bc libelf-dev libssl-dev dwarves cpio kmod xz-utils
       busybox-static python3 git rsync file gnuplot-nox liburing-dev libaio-dev
-      libcap-dev libnuma-dev pkg-config python3-ply python3-git)
+      libcap-dev libnuma-dev pkg-config python3-ply python3-git
+      libibverbs-dev ibverbs-providers iproute2)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -11,7 +11,11 @@
 #   iomem  O_DIRECT reads from and writes to the scratch device (a loop
 #          device on tmpfs) with the buffers in anonymous memory (malloc,
 #          mmap) or in a MAP_SHARED mapping of a file on each DAX
-#          filesystem: what DAX-GUP costs against anonymous memory
+#          filesystem: what DAX-GUP costs against anonymous memory; and
+#          the same with io_uring's registered buffers (--fixedbufs:
+#          long-term pins), DAXGUP_BENCH_FIXED_JOBS (empty: none), as a
+#          fio run of their own, which kernels that refuse long-term pins
+#          of DAX files fail for the DAX buffers
 # DAXGUP_BENCH_REPS (3) runs of each, the targets taking turns in each
 # round; DAXGUP_BENCH_RUNTIME (2) seconds a job; DAXGUP_BENCH_FIO_MB (256)
 # MiB of file or device; DAXGUP_BENCH_MOUNTS (all) the DAX filesystems.
@@ -28,23 +32,27 @@ trap 'rm -rf "$work"' EXIT
 manifest=$work/manifest.tsv
 : >"$manifest"
 
-# jobs SPEC...: a fio job file, one stonewalled job per name:rw:bs:engine:depth.
+# jobs SPEC...: a fio job file, one stonewalled job per
+# name:rw:bs:engine:depth[:fixedbufs].
 jobs() {
-	local spec name rw bs engine depth
+	local spec name rw bs engine depth opt
 	for spec in "$@"; do
-		IFS=: read -r name rw bs engine depth <<<"$spec"
+		IFS=: read -r name rw bs engine depth opt <<<"$spec"
 		printf '[%s]\nstonewall\nrw=%s\nbs=%s\nioengine=%s\niodepth=%s\n' \
 			"$name" "$rw" "$bs" "$engine" "$depth"
+		[ "$opt" != fixedbufs ] || printf 'fixedbufs=1\n'
 	done
 }
 
 # run ID BENCH DRIVER MEMMAP FS TARGET BUFFER FILENAME IOMEM JOBFILE
+# (the manifest gets the job file's name: iomem-fixed for registered buffers)
 run() {
 	local id=$1 rc=0
 	fio --output-format=json --output="$work/$id.json" \
 		--filename="$8" --iomem="$9" --direct=1 --size="${size}m" \
 		--time_based=1 --runtime="$runtime" "${10}" >"$work/$id.err" 2>&1 || rc=$?
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$2" "$3" "$4" "$5" "$6" "$7" "$rc" >>"$manifest"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$2" "$3" "$4" "$5" "$6" "$7" \
+		"$(basename "${10}" .fio)" "$rc" >>"$manifest"
 }
 
 all="randread-4k-psync-qd1:randread:4k:psync:1 randwrite-4k-psync-qd1:randwrite:4k:psync:1
@@ -59,6 +67,11 @@ read-128k-io_uring-qd32:read:128k:io_uring:32 write-128k-io_uring-qd32:write:128
 jobs ${DAXGUP_BENCH_JOBS:-$all} >"$work/all.fio"
 # shellcheck disable=SC2086
 jobs ${DAXGUP_BENCH_JOBS:-$iomem} >"$work/iomem.fio"
+fixed="read-128k-io_uring+fixedbufs-qd32:read:128k:io_uring:32:fixedbufs
+write-128k-io_uring+fixedbufs-qd32:write:128k:io_uring:32:fixedbufs"
+fixed=${DAXGUP_BENCH_FIXED_JOBS-$fixed}
+# shellcheck disable=SC2086
+jobs $fixed >"$work/iomem-fixed.fio"
 
 # Targets: "driver:memmap:fs:target:buffer:filename:iomem" each.
 targets=()
@@ -94,6 +107,7 @@ iomem)
 		targets+=("$drv:$map:$fs:scratch:dax:$DAXGUP_SCRATCH:mmapshared:$mnt/bench-iomem")
 	done
 	jobfile=$work/iomem.fio
+	[ -z "$fixed" ] || jobfile+=" $work/iomem-fixed.fio"
 	;;
 *) echo "1..0 # SKIP bench_fio.sh: unknown mode $mode"; exit 4 ;;
 esac
@@ -104,9 +118,11 @@ n=0
 for rep in $(seq "$reps"); do
 	for t in "${targets[@]}"; do
 		IFS=: read -r drv map fs target buffer filename mem <<<"$t"
-		n=$((n + 1))
-		run "$n" "$([ "$mode" = iomem ] && echo iomem || echo fio)" "$drv" "$map" "$fs" \
-			"$target" "$buffer" "$filename" "$mem" "$jobfile"
+		for j in $jobfile; do
+			n=$((n + 1))
+			run "$n" "$([ "$mode" = iomem ] && echo iomem || echo fio)" "$drv" "$map" \
+				"$fs" "$target" "$buffer" "$filename" "$mem" "$j"
+		done
 	done
 	echo "# round $rep of $reps done"
 done

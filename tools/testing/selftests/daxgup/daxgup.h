@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/fs.h>
 
@@ -188,6 +190,123 @@ static inline long check_pattern(const void *buf, size_t len, uint32_t seed)
 		if (((const uint8_t *)buf)[i] != ((uint8_t *)ref)[i])
 			return i;
 	return -1;
+}
+
+/* The name of an errno value the long-term pin tests expect. */
+static inline const char *errno_name(int err)
+{
+	switch (err) {
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EPERM: return "EPERM";
+	case EFAULT: return "EFAULT";
+	case EINVAL: return "EINVAL";
+	case ENOMEM: return "ENOMEM";
+	case EBUSY: return "EBUSY";
+	case ETXTBSY: return "ETXTBSY";
+	default: return strerror(err);
+	}
+}
+
+#define LONGTERM_PINS	"/sys/kernel/debug/dax/longterm_pins"
+
+/*
+ * The line of the file @path (inode @ino) in the list of long-term pinned
+ * DAX files ("sb=S ino=N pages=N write=N flushes=N pid=N comm=C since=N
+ * path=P"), into @line; NULL if it has none (or there is no list).
+ */
+static inline char *longterm_line(const char *path, unsigned long ino, char *line,
+				  size_t len)
+{
+	char want[48], wpath[320];
+	FILE *f = fopen(LONGTERM_PINS, "r");
+	char *found = NULL;
+
+	if (!f)
+		return NULL;
+	snprintf(want, sizeof(want), " ino=%lu ", ino);
+	snprintf(wpath, sizeof(wpath), " path=%s\n", path);
+	while (!found && fgets(line, len, f))
+		if (strstr(line, want) && strstr(line, wpath))
+			found = line;
+	fclose(f);
+	if (found)
+		line[strcspn(line, "\n")] = 0;
+	return found;
+}
+
+/* A number field ("pages=") of such a line, or -1. */
+static inline long longterm_field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	return p ? atol(p + strlen(key)) : -1;
+}
+
+/*
+ * Releases are asynchronous (io_uring's and rxe's teardown, a deferred
+ * fput): poll for 10 s at most until @path leaves the list.
+ */
+static inline bool longterm_gone(const char *path, unsigned long ino)
+{
+	char line[512];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!longterm_line(path, ino, line, sizeof(line)))
+			return true;
+		usleep(10000);
+	}
+	ksft_print_msg("still listed after 10 s: %s\n", line);
+	return false;
+}
+
+/*
+ * The holder dies: a child maps @fd (the file @path, inode @ino) and pins
+ * it long-term with @pin(@arg, @map), which returns 0, or -1 having said
+ * why; the child is killed with SIGKILL while it pins.  True if the file
+ * was listed while the child lived, left the list after its death, and
+ * then truncates.
+ */
+static inline bool longterm_killed_holder(int fd, size_t len, const char *path,
+					  unsigned long ino,
+					  int (*pin)(void *arg, void *map), void *arg)
+{
+	char c = 0, line[512];
+	bool was, gone = false;
+	int p[2], ret = 0;
+	pid_t pid;
+
+	if (pipe(p))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		void *map = dax_map(fd, len, DAX_PMD);
+
+		if (!map)
+			ksft_print_msg("child: mapping %s: %s\n", path, strerror(errno));
+		c = map && !pin(arg, map) ? 'p' : 'n';
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		c = 0;
+	was = c == 'p' && longterm_line(path, ino, line, sizeof(line));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(p[0]);
+	if (c != 'p')
+		return false;
+	gone = longterm_gone(path, ino);
+	ret = ftruncate(fd, 0);
+	if (!was || ret)
+		ksft_print_msg("listed while the child lived: %s; truncate after its death: %s\n",
+			       was ? "yes" : "no", ret ? strerror(errno) : "works");
+	return was && gone && !ret;
 }
 
 /* An aligned anonymous buffer for the O_DIRECT side that is not DAX. */

@@ -19,7 +19,7 @@ set -u
 nd=/sys/bus/nd
 drv=daxgup_pmem
 listing=/sys/kernel/debug/dax/longterm_pins
-hang=60
+hang=$((30 * ${DAXGUP_TIMEOUT_SCALE:-1}))
 tmp=$(mktemp -d /tmp/dax-lt-unbind.XXXXXX)
 slow=daxgup-ltu-slow
 fpid=
@@ -37,6 +37,9 @@ wait_for() {	# wait_for CMD...: up to $hang s for CMD to succeed
 }
 listed() { grep -q " path=$1\$" "$listing" 2>/dev/null; }
 running() { kill -0 "$fpid" 2>/dev/null; }
+# Reads dm-delay holds back (its status: reads, writes in flight).
+delayed() { dmsetup status "$slow" 2>/dev/null | awk '{print $4 + 0}'; }
+inflight() { [ "$(delayed)" -gt 0 ]; }
 
 echo "TAP version 13"
 echo "1..1"
@@ -61,8 +64,9 @@ dmsetup create --noudevsync "$slow" \
 	dmsetup mknodes "$slow"
 [ -b "/dev/mapper/$slow" ] || bail "cannot make the dm-delay device $slow"
 
+# One process (--thread), so that killing it lets everything go.
 fio --name=longterm-unbind --filename="/dev/mapper/$slow" --rw=read --bs=2m --size=2m \
-	--direct=1 --ioengine=io_uring --fixedbufs --iodepth=1 --iomem="mmapshared:$buf" \
+	--direct=1 --ioengine=io_uring --fixedbufs --iodepth=1 --iomem="mmapshared:$buf" --thread \
 	--output-format=terse >"$tmp/fio" 2>&1 &
 fpid=$!
 # Registered (pinned and listed), or refused.
@@ -79,18 +83,23 @@ if ! listed "$buf"; then
 	exit 0
 fi
 grep " path=$buf\$" "$listing" | sed 's/^/# pinned: /'
-sleep 1	# for the read to be submitted
+# The read submitted, held back by dm-delay.
+wait_for inflight ||
+	bail "fio's read never reached $slow: $(dmsetup status "$slow")"
 kmsg_mark "longterm unbind"
 echo "$pfn" >"$nd/drivers/$drv/unbind" &
 upid=$!
 wait_for bash -c "! kill -0 $upid 2>/dev/null" || bail "the unbind of $pfn does not return"
 wait $upid
 urc=$?
+# Still pinned, still reading, still parked: the unbind took nothing away.
 early=
-running || early=1
+held=
+running && inflight || early=1
 parked=$(grep "^$ns " "$nd/drivers/$drv/parked")
-echo "# unbind of $pfn: exit $urc, fio $([ -n "$early" ] && echo "already done" || echo "still reading");" \
-	"parked: ${parked:-nothing}"
+listed "$buf" && held=1
+echo "# unbind of $pfn: exit $urc, fio $([ -n "$early" ] && echo "no longer reading" || echo "still reading");" \
+	"still listed: ${held:-no}; parked: ${parked:-nothing}"
 wait_for bash -c "! kill -0 $fpid 2>/dev/null" || bail "fio does not end"
 wait "$fpid"
 frc=$?
@@ -99,7 +108,8 @@ echo "# fio exit $frc: $(cut -d';' -f1-7 "$tmp/fio" | tail -n 1)"
 gone=
 wait_for bash -c "! grep -q ' path=$buf\$' $listing" && gone=1
 [ -n "$gone" ] || grep " path=$buf\$" "$listing" | sed 's/^/# still listed: /'
-umount "$mnt" 2>"$tmp/umount" || sed 's/^/# umount: /' "$tmp/umount"
+# The held file is put just after its line goes.
+wait_for umount "$mnt" 2>"$tmp/umount" || sed 's/^/# umount: /' "$tmp/umount" | tail -n 1
 released=
 wait_for bash -c "! grep -q '^$ns ' $nd/drivers/$drv/parked" && released=1
 back=
@@ -109,7 +119,7 @@ if [ -n "$released" ] && echo "$pfn" >"$nd/drivers/$drv/bind" && wait_blockdev "
 	rm -f "$buf"
 fi
 echo "# listing dropped the file: ${gone:-no}; released: ${released:-no}; served again: ${back:-no}"
-if [ "$urc" = 0 ] && [ -z "$early" ] && [ -n "$parked" ] && [ "$frc" = 0 ] &&
+if [ "$urc" = 0 ] && [ -z "$early" ] && [ -n "$held" ] && [ -n "$parked" ] && [ "$frc" = 0 ] &&
    [ -n "$gone" ] && [ -n "$back" ]; then
 	tap OK "$what"
 else

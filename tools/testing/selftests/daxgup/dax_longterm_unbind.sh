@@ -30,11 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 bail() { echo "Bail out! $*"; exit 1; }
-wait_for() {	# wait_for CMD...: up to $hang s for CMD to succeed
-	local i
-	for ((i = 0; i < hang * 10; i++)); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 listed() { grep -q " path=$1\$" "$listing" 2>/dev/null; }
 running() { kill -0 "$fpid" 2>/dev/null; }
 # Reads dm-delay holds back (its status: reads, writes in flight).
@@ -87,10 +82,7 @@ grep " path=$buf\$" "$listing" | sed 's/^/# pinned: /'
 wait_for inflight ||
 	bail "fio's read never reached $slow: $(dmsetup status "$slow")"
 kmsg_mark "longterm unbind"
-echo "$pfn" >"$nd/drivers/$drv/unbind" &
-upid=$!
-wait_for bash -c "! kill -0 $upid 2>/dev/null" || bail "the unbind of $pfn does not return"
-wait $upid
+unbind_bounded "$drv" "$pfn"
 urc=$?
 # Still pinned, still reading, still parked: the unbind took nothing away.
 early=

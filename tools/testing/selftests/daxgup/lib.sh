@@ -34,6 +34,23 @@ kmsg_since() { dmesg | sed -n "/daxgup mark: $*\$/,\$p"; }
 # this test reports as XFAIL, not a failure of the test (see run.sh).
 allow_report() { [ -z "${DAXGUP_ALLOW:-}" ] || echo "$1" >>"$DAXGUP_ALLOW"; }
 
+# wait_for CMD...: up to $hang s (the caller's) for CMD to succeed.
+wait_for() {
+	local i
+	for ((i = 0; i < hang * 10; i++)); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+# unbind_bounded DRV DEV: unbind DEV from DRV in the background; bail() (the
+# caller's) if it does not return within $hang s, else its exit status.
+unbind_bounded() {
+	local upid
+	echo "$2" >"/sys/bus/nd/drivers/$1/unbind" &
+	upid=$!
+	wait_for bash -c "! kill -0 $upid 2>/dev/null" || bail "the unbind of $2 does not return"
+	wait "$upid"
+}
+
 # release_ns NS: let go of namespace NS: its pfn device (unbound, claim
 # released), and NS itself if a driver serves it; force_raw off.
 release_ns() {
@@ -79,12 +96,7 @@ sys.stdin.read()
 # mounted; sets back).  Needs $tmp, $hang, $nd, bail() of the caller.
 unbind_under_pin() {
 	local tag=$1 drv=$2 dev=$3 ns=$4 fs=$5 devname=$6 mnt=$7 what=$8
-	local slow=daxgup-$tag-slow sectors rpid rin upid urc early parked released
-	wait_for() {	# wait_for CMD...: up to $hang s for CMD to succeed
-		local i
-		for ((i = 0; i < hang * 10; i++)); do "$@" && return 0; sleep 0.1; done
-		return 1
-	}
+	local slow=daxgup-$tag-slow sectors rpid rin urc early parked released
 	landed() { grep -qE '^read ([0-9]+|failed)' "$tmp/reader"; }
 
 	sectors=$(blockdev --getsz "$DAXGUP_SCRATCH")
@@ -101,10 +113,7 @@ unbind_under_pin() {
 		bail "the reader did not start: $(cat "$tmp/reader")"
 	sleep 1	# for the read to be submitted: its pages pinned
 	kmsg_mark "$tag unbind"
-	echo "$dev" >"$nd/drivers/$drv/unbind" &
-	upid=$!
-	wait_for bash -c "! kill -0 $upid 2>/dev/null" || bail "the unbind of $dev does not return"
-	wait $upid
+	unbind_bounded "$drv" "$dev"
 	urc=$?
 	early=
 	landed && early=1

@@ -216,6 +216,33 @@ def gup(rows, labels):
     return out, tabs
 
 
+FSYNC_STATES = ('clean', 'one-store', 'all-pages', 'pinned')
+
+
+def fsync(rows, labels):
+    """fsync() with a long-term write pin held, against the same file unpinned"""
+    out, tabs = [], {}
+    for label in labels:
+        by = {}
+        for r in index(rows, 'fsync'):
+            if r['label'] == label:
+                key = (r['fs'], r['memmap'], r['driver'], r['mib'])
+                by.setdefault(key, {})[r['figure']] = r
+        lines = []
+        for key in sorted(by):
+            f = by[key]
+            rc = ratio(f.get('pinned'), f.get('clean'))
+            ra = ratio(f.get('pinned'), f.get('all-pages'))
+            out.append({'label': label, 'fs': key[0], 'memmap': key[1], 'driver': key[2],
+                        'mib': key[3], 'us': {k: v['median'] for k, v in f.items()},
+                        'pinned_clean': rc, 'pinned_all_pages': ra})
+            lines.append(['%s -M %s %s' % key[:3], key[3]] +
+                         [fmt(f[s]['median'], 1) if s in f else '-' for s in FSYNC_STATES] +
+                         [fmt_ratio(rc), fmt_ratio(ra)])
+        tabs[label] = lines
+    return out, tabs
+
+
 def memmap(rows, labels):
     out, tabs = [], {}
     for label in labels:
@@ -241,7 +268,7 @@ def kernels(rows, labels):
     keyf = ('bench', 'driver', 'memmap', 'fs', 'target', 'buffer', 'mapping', 'workload', 'figure')
     by = {}
     for r in rows:
-        if (r['bench'] not in ('fio', 'iomem', 'gup', 'memcpy', 'layout', 'unbind') or
+        if (r['bench'] not in ('fio', 'iomem', 'gup', 'memcpy', 'layout', 'unbind', 'fsync') or
                 r.get('figure') == 'iops' or r.get('median') is None):
             continue
         by.setdefault(tuple(r.get(k, '') for k in keyf), {})[r['label']] = r
@@ -380,6 +407,7 @@ def main():
     iom, iom_t = iomem(rows, labels)
     gp, gp_t = gup(rows, labels)
     mm, mm_t = memmap(rows, labels)
+    fsy, fsy_t = fsync(rows, labels)
     kn, kn_t = kernels(rows, labels)
     png = [] if a.no_plots else plots(outdir, rows, labels)
 
@@ -433,6 +461,11 @@ def main():
                    '(randread 4k psync qd1, fio\'s process)', '',
                    table(['target', 'driver', 'IOPS', 'us/IO', 'driver', 'copy',
                           'rest of kernel', 'fio', 'largest symbols (% of samples)'], lines), '']
+        if fsy_t.get(label):
+            t = table(['file', 'MiB', 'clean us', 'one store us', 'all pages us', 'pinned us',
+                       'pinned/clean', 'pinned/all pages'], fsy_t[label])
+            md += ['### fdatasync() with the whole file long-term pinned for writing (io_uring '
+                   'fixed buffer, nothing written) against the file unpinned', '', t, '']
         if mm_t.get(label):
             t = table(['driver', '-M mem kB/GiB', '-M dev kB/GiB', 'dev/mem'], mm_t[label])
             md += ['### memmap RAM per GiB of namespace, goal for -M dev <= 1 % of -M mem', '', t, '']
@@ -456,7 +489,7 @@ def main():
         f.write('\n'.join(md))
     with open(os.path.join(outdir, 'bench.json'), 'w') as f:
         json.dump({'runs': envs, 'figures': rows, 'drivers': drv, 'iomem': iom, 'gup': gp,
-                   'memmap': mm, 'kernels': kn, 'plots': png}, f, indent=1)
+                   'memmap': mm, 'fsync': fsy, 'kernels': kn, 'plots': png}, f, indent=1)
 
     # The terminal: one line per ratio group, the medians' spread.
     groups = {}

@@ -14,14 +14,15 @@ top=$here/../../../..
 out=$(mktemp -d /tmp/bench-smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 export DAXGUP_BENCH_REPS=1 DAXGUP_BENCH_RUNTIME=1 DAXGUP_BENCH_FIO_MB=16
-export DAXGUP_BENCH_GUP_MB=16 DAXGUP_BENCH_MEMCPY_MB=16
+export DAXGUP_BENCH_GUP_MB=16 DAXGUP_BENCH_MEMCPY_MB=16 DAXGUP_BENCH_FSYNC_MB=8
 export DAXGUP_BENCH_JOBS="randread-4k-psync-qd1:randread:4k:psync:1 write-128k-io_uring-qd32:write:128k:io_uring:32"
 export DAXGUP_BENCH_FIXED_JOBS="read-128k-io_uring+fixedbufs-qd1:read:128k:io_uring:1:fixedbufs"
 export DAXGUP_BENCH_RAW_DEVS=$DAXGUP_SCRATCH
 # one DAX filesystem is enough to see that they work
 export DAXGUP_MOUNTS=${DAXGUP_MOUNTS%% *}
 export DAXGUP_BENCH_MOUNTS=$DAXGUP_MOUNTS
-benches="memcpy:$DAXGUP_BIN/memcpy_bench gup:$DAXGUP_BIN/gup_bench fio-fs:$here/bench_fio.sh@fs
+benches="memcpy:$DAXGUP_BIN/memcpy_bench gup:$DAXGUP_BIN/gup_bench fsync:$DAXGUP_BIN/fsync_bench
+fio-fs:$here/bench_fio.sh@fs
 fio-raw:$here/bench_fio.sh@raw iomem:$here/bench_fio.sh@iomem"
 
 echo "TAP version 13"

@@ -23,21 +23,6 @@ static const char * const state_names[] = { "never-mapped", "was-mapped" };
 enum op { OP_TRUNCATE, OP_PUNCH, NR_OPS };
 static const char * const op_names[] = { "truncate", "punch" };
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One timed run; the time in us, or a negative errno. */
 static double one_run(const char *path, size_t len, enum state st, enum op op)
 {

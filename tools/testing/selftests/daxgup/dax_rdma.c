@@ -458,8 +458,7 @@ int main(void)
 		ksft_exit_skip("no DAX filesystem or RDMA device (DAXGUP_MOUNTS, DAXGUP_RXE)\n");
 	for (i = 0; i < n; i++) {
 		mt[i].m = m[i];
-		snprintf(mt[i].name, sizeof(mt[i].name), "%s/%s/%s", m[i].fs,
-			 m[i].memmap, m[i].driver);
+		mount_label(&m[i], mt[i].name, sizeof(mt[i].name));
 	}
 	ksft_set_plan(n * NCASES_PER_MOUNT);
 	for (i = 0; i < n; i++)

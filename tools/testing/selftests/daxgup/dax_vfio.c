@@ -12,7 +12,9 @@
  * long-term pins is checked around that:
  * the file is listed while mapped, layout changes over it fail with
  * ETXTBSY, VFIO_IOMMU_UNMAP_DMA releases the pages (type1 used to leak
- * the pins of ZONE_DEVICE pages, which are PageReserved), and a process
+ * the pins of ZONE_DEVICE pages, which are PageReserved, and did not
+ * charge them to locked_vm: the map must raise VmLck by the file's 2 MiB
+ * and the unmap lower it again), and a process
  * killed with a container holding the file leaves no pin.
  *
  * Kernels without long-term pins of DAX files refuse the map (EOPNOTSUPP).
@@ -214,6 +216,22 @@ static int child_pin(void *arg, void *map)
 	return ret ? -1 : 0;
 }
 
+/* The mm's locked_vm, in KiB (VmLck in /proc/self/status); -1 if unknown. */
+static long vm_locked_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static const char *cur;
 
 static void result(bool ok, const char *what)
@@ -227,6 +245,7 @@ static const char * const held_cases[] = {
 	"the device's DMA reads return the file's data",
 	"truncate while the file is mapped for DMA fails with ETXTBSY, size unchanged",
 	"VFIO_IOMMU_UNMAP_DMA releases the pages: the listing drops the file",
+	"the map charged the file's pages to locked_vm, the unmap uncharged them",
 	"after the unmap, truncate works and the file holds what the device wrote",
 };
 
@@ -240,6 +259,7 @@ static void run_mount(const struct dax_mount *m, unsigned int seed)
 	struct stat st;
 	ssize_t d;
 	unsigned int i, k = 0;
+	long lck[3];
 	int fd, ret;
 
 	snprintf(path, sizeof(path), "%s/dax_vfio.%d", m->dir, getpid());
@@ -259,7 +279,9 @@ static void run_mount(const struct dax_mount *m, unsigned int seed)
 		ksft_exit_fail_msg("mapping %s, or anonymous memory for DMA: %s\n", path,
 				   strerror(map ? -ret : errno));
 
+	lck[0] = vm_locked_kb();
 	ret = map_dma(&v, map, DAX_IOVA, BUF_LEN);
+	lck[1] = vm_locked_kb();
 	if (ret)
 		ksft_print_msg("VFIO_IOMMU_MAP_DMA of a DAX file: long-term pin refused: %s (%s)\n",
 			       errno_name(-ret), strerror(-ret));
@@ -308,6 +330,11 @@ static void run_mount(const struct dax_mount *m, unsigned int seed)
 	if (ret)
 		ksft_print_msg("VFIO_IOMMU_UNMAP_DMA: %s\n", strerror(-ret));
 	result(!ret && longterm_gone(path, st.st_ino), held_cases[k++]);
+	lck[2] = vm_locked_kb();
+	ksft_print_msg("VmLck: %ld kB before the map, %ld kB mapped, %ld kB after the unmap\n",
+		       lck[0], lck[1], lck[2]);
+	result(lck[0] >= 0 && lck[1] - lck[0] == BUF_LEN / 1024 && lck[2] == lck[0],
+	       held_cases[k++]);
 
 	munmap(map, BUF_LEN);
 	map = NULL;
@@ -353,8 +380,7 @@ int main(void)
 		ksft_exit_skip("no DAX filesystem or edu device (DAXGUP_MOUNTS, DAXGUP_EDU)\n");
 	ksft_set_plan(n * NCASES);
 	for (i = 0; i < n; i++) {
-		snprintf(name[i], sizeof(name[i]), "%s/%s/%s", m[i].fs, m[i].memmap,
-			 m[i].driver);
+		mount_label(&m[i], name[i], sizeof(name[i]));
 		cur = name[i];
 		run_mount(&m[i], i + 1);
 	}

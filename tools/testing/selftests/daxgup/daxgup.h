@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -307,6 +308,28 @@ static inline bool longterm_killed_holder(int fd, size_t len, const char *path,
 		ksft_print_msg("listed while the child lived: %s; truncate after its death: %s\n",
 			       was ? "yes" : "no", ret ? strerror(errno) : "works");
 	return was && gone && !ret;
+}
+
+/* @m as test names show it: "fs/memmap/driver". */
+static inline void mount_label(const struct dax_mount *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s", m->fs, m->memmap, m->driver);
+}
+
+/* For the benchmarks: CLOCK_MONOTONIC in microseconds, and qsort() of doubles. */
+static inline double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* An aligned anonymous buffer for the O_DIRECT side that is not DAX. */

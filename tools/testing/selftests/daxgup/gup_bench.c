@@ -43,13 +43,6 @@ static int gup_fd, reps, batch;
 static bool longterm_allowed;
 static size_t len;
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void print_json(const struct dax_mount *m, const char *mapping,
 		       const char *test, const char *figure, double *v,
 		       size_t pmd, size_t pte)

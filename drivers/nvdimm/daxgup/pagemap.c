@@ -48,6 +48,25 @@
 /* pages scanned between two cond_resched() */
 #define DAXGUP_SCAN_BATCH	4096
 
+/*
+ * The page that carries the refcount, the file and the index of the fsdax
+ * page at @pfn: the head of its folio.  A kernel that makes the pages of a
+ * PMD-sized DAX entry one folio keeps them there, and a tail page's own
+ * fields hold the folio's (its mapping is TAIL_MAPPING, its refcount 0);
+ * where fsdax pages are order-0 folios (Debian's 6.12), the page itself.
+ * References are taken and dropped, and idle waits woken, on the head.
+ */
+static struct page *daxgup_head(unsigned long pfn)
+{
+	return &page_folio(pfn_to_page(pfn))->page;
+}
+
+/* The index in its file of the fsdax page at @pfn, whose head is @head. */
+static pgoff_t daxgup_index(struct page *head, unsigned long pfn)
+{
+	return READ_ONCE(head->index) + (pfn - page_to_pfn(head));
+}
+
 /* parked pagemaps and holds; destroyed at unload once its works are done */
 static struct workqueue_struct *daxgup_wq;
 
@@ -341,9 +360,9 @@ static void daxgup_fsdax_zap(struct daxgup_pagemap *map,
 	for (pfn = PHYS_PFN(map->data_start); pfn <= end; pfn++) {
 		mapping = NULL;
 		if (pfn < end) {
-			page = pfn_to_page(pfn);
+			page = daxgup_head(pfn);
 			mapping = READ_ONCE(page->mapping);
-			index = READ_ONCE(page->index);
+			index = daxgup_index(page, pfn);
 			if (page_ref_count(page) > 1)
 				(*pinned)++;
 			else if (mapping)
@@ -370,7 +389,7 @@ static void daxgup_fsdax_zap(struct daxgup_pagemap *map,
 			rcu_read_unlock();
 			if (inode) {
 				cur = mapping;
-				start = READ_ONCE(page->index);
+				start = daxgup_index(page, pfn);
 				nr = 1;
 			}
 		}
@@ -471,7 +490,7 @@ static void daxgup_parked_work_fn(struct work_struct *work)
 
 	daxgup_parked_unwait(map);
 	for (; map->park_pfn < end; map->park_pfn++) {
-		page = pfn_to_page(map->park_pfn);
+		page = daxgup_head(map->park_pfn);
 		if (page_ref_count(page) > 1 && daxgup_parked_wait(map, page))
 			return;
 		if (READ_ONCE(page->mapping)) {
@@ -598,8 +617,8 @@ int daxgup_fsdax_check_parked(struct device *dev, phys_addr_t start,
  *
  * MEMORY_DEVICE_FS_DAX pages are 1-based: refcount 1 means idle.  In 6.12
  * the put that brings a page back to 1 calls wake_up_var(&folio->_refcount)
- * (__put_devmap_managed_folio_refs()); fsdax pages are order-0 folios, so
- * that is &page->_refcount, the variable waited on here.
+ * (__put_devmap_managed_folio_refs()): the head page's refcount, the
+ * variable waited on here (daxgup_head()).
  */
 
 static unsigned int pin_wait_report_secs = 10;
@@ -634,7 +653,7 @@ static unsigned long daxgup_next_pinned(unsigned long pfn,
 					unsigned long end_pfn)
 {
 	for (; pfn < end_pfn; pfn++) {
-		if (daxgup_page_pinned(pfn_to_page(pfn)))
+		if (daxgup_page_pinned(daxgup_head(pfn)))
 			break;
 		if (!(pfn % DAXGUP_SCAN_BATCH))
 			cond_resched();
@@ -713,7 +732,7 @@ static unsigned long daxgup_wait_unpinned(struct device *dev,
 		waited_this_pass = true;
 
 		timeout = max_t(long, (long)(next_report - jiffies), 1);
-		rc = daxgup_wait_page_idle(pfn_to_page(pfn), timeout);
+		rc = daxgup_wait_page_idle(daxgup_head(pfn), timeout);
 		if (rc < 0)
 			return daxgup_count_pinned(start_pfn, end_pfn);
 		if (rc == 0) {
@@ -879,7 +898,7 @@ static void daxgup_hold_work_fn(struct work_struct *work)
 	if (!hold->held)
 		goto out;
 	for (; hold->pfn < end; hold->pfn++) {
-		page = pfn_to_page(hold->pfn);
+		page = daxgup_head(hold->pfn);
 		if (page_ref_count(page) > 1 && daxgup_hold_wait(hold, page))
 			goto out;
 		if (!(hold->pfn % DAXGUP_SCAN_BATCH))
@@ -947,7 +966,7 @@ void daxgup_hold_disk_release(struct gendisk *disk)
 	if (!hold->held) {
 		end = daxgup_hold_end_pfn(pmem);
 		for (; pfn < end; pfn++) {
-			if (page_ref_count(pfn_to_page(pfn)) > 1)
+			if (page_ref_count(daxgup_head(pfn)) > 1)
 				break;
 			if (!(pfn % DAXGUP_SCAN_BATCH))
 				cond_resched();

@@ -61,6 +61,26 @@ static struct page *daxgup_head(unsigned long pfn)
 	return &page_folio(pfn_to_page(pfn))->page;
 }
 
+/*
+ * The file that the fsdax page at @pfn, whose head is @head, is tied to, or
+ * NULL: also for a shared (reflinked) page, which names no single file,
+ * and for a page that a fault is making part of a new folio right now.
+ * That one's refcount is frozen at 0 before its mapping field changes
+ * meaning (it holds the folio's data in a tail page), so look at the
+ * refcount and the head again after the read.
+ */
+static struct address_space *daxgup_mapping(struct page *head,
+					    unsigned long pfn)
+{
+	struct address_space *mapping = READ_ONCE(head->mapping);
+
+	smp_rmb();
+	if (!mapping || (unsigned long)mapping & PAGE_MAPPING_FLAGS ||
+	    !page_ref_count(head) || daxgup_head(pfn) != head)
+		return NULL;
+	return mapping;
+}
+
 /* The index in its file of the fsdax page at @pfn, whose head is @head. */
 static pgoff_t daxgup_index(struct page *head, unsigned long pfn)
 {
@@ -367,8 +387,7 @@ static void daxgup_fsdax_zap(struct daxgup_pagemap *map,
 				(*pinned)++;
 			else if (mapping)
 				(*tied)++;
-			if ((unsigned long)mapping & PAGE_MAPPING_FLAGS)
-				mapping = NULL;
+			mapping = daxgup_mapping(page, pfn);
 		}
 		if (mapping && mapping == cur && index == start + nr) {
 			nr++;
@@ -381,10 +400,9 @@ static void daxgup_fsdax_zap(struct daxgup_pagemap *map,
 		}
 		if (mapping) {
 			rcu_read_lock();
-			mapping = READ_ONCE(page->mapping);
+			mapping = daxgup_mapping(page, pfn);
 			inode = NULL;
-			if (mapping &&
-			    !((unsigned long)mapping & PAGE_MAPPING_FLAGS))
+			if (mapping)
 				inode = igrab(mapping->host);
 			rcu_read_unlock();
 			if (inode) {

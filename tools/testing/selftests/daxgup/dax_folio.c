@@ -267,12 +267,13 @@ static int pin_ring(uint8_t *map, size_t len, char *why)
 	return ring;
 }
 
-/* Close @ring and wait until its pin of @path (open as @fd) is gone. */
-static bool unpin_ring(int ring, const char *path, int fd, char *why)
+/* Close *@ring (then -1) and wait until its pin of @path (open as @fd) is gone. */
+static bool unpin_ring(int *ring, const char *path, int fd, char *why)
 {
 	struct stat st;
 
-	close(ring);
+	close(*ring);
+	*ring = -1;
 	if (fstat(fd, &st) || !longterm_gone(path, st.st_ino)) {
 		snprintf(why, WHY_LEN, "the pin stayed after the ring was closed");
 		return false;
@@ -355,9 +356,7 @@ static void case_split(const struct dax_mount *m, const char *name, bool unmap)
 			 errno_name(errno));
 		goto out;
 	}
-	bad = ring;
-	ring = -1;
-	if (!unpin_ring(bad, path, fd, why))
+	if (!unpin_ring(&ring, path, fd, why))
 		goto out;
 	if (dump_pages(map, idx, 4, d, why) ||
 	    !one_folio("split, unpinned", idx, 4, d, false, why))
@@ -403,9 +402,7 @@ static void case_punch(const struct dax_mount *m, const char *name)
 			 errno_name(errno));
 		goto out;
 	}
-	i = ring;
-	ring = -1;
-	if (!unpin_ring(i, path, fd, why))
+	if (!unpin_ring(&ring, path, fd, why))
 		goto out;
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, hole * SZ_4K, SZ_4K)) {
 		snprintf(why, WHY_LEN, "punch after the unpin: %s", strerror(errno));

@@ -72,10 +72,15 @@ static struct page *daxgup_head(unsigned long pfn)
 static struct address_space *daxgup_mapping(struct page *head,
 					    unsigned long pfn)
 {
-	struct address_space *mapping = READ_ONCE(head->mapping);
+	struct address_space *mapping;
+	int ref = page_ref_count(head);
 
+	/* the split unfreezes a page with release semantics, after its fields */
 	smp_rmb();
-	if (!mapping || (unsigned long)mapping & PAGE_MAPPING_FLAGS ||
+	mapping = READ_ONCE(head->mapping);
+	smp_rmb();
+	if (!ref || !mapping || mapping == TAIL_MAPPING ||
+	    (unsigned long)mapping & PAGE_MAPPING_FLAGS ||
 	    !page_ref_count(head) || daxgup_head(pfn) != head)
 		return NULL;
 	return mapping;

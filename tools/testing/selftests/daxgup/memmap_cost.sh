@@ -48,6 +48,19 @@ toggle() {
 	esac
 }
 
+# With -M dev the memmap takes no RAM: what enabling costs must stay below
+# 1/20 of a memmap in RAM.  Under KASAN (the lab's debug kernel) the same
+# steps measured up to 2.1 MiB per GiB on one namespace and nothing on
+# another: KASAN's allocations are larger and its quarantine holds freed
+# ones back from MemFree.  The limit there is 1/5, still far below a
+# memmap in RAM.
+kasan=""
+dev_share=20
+if grep -qw kasan_report /proc/kallsyms 2>/dev/null; then
+	kasan="a KASAN kernel"
+	dev_share=5
+fi
+
 n=0
 for m in $DAXGUP_MOUNTS; do
 	IFS=: read -r fs mnt map dev drv <<<"$m"
@@ -75,11 +88,11 @@ for m in $DAXGUP_MOUNTS; do
 	echo "# json: {\"bench\": \"memmap\", \"kernel\": \"$(uname -r)\", \"namespace\": \"$ns\", \"driver\": \"$drv\", \"memmap\": \"$map\", \"fs\": \"$fs\", \"workload\": \"memmap -M $map\", \"figure\": \"ram_kb_per_gib\", \"unit\": \"kB/GiB\", \"reps\": 3, \"median\": $((cost * 1048576 / size_kb)), \"min\": $((min * 1048576 / size_kb)), \"max\": $((max * 1048576 / size_kb)), \"size_kb\": $size_kb, \"ram_cost_kb\": $cost, \"memmap_in_ram_kb\": $expect}"
 	case $map in
 	mem) ok=$((cost * 10 >= expect * 9 && cost * 10 <= expect * 11)) ;;
-	dev) ok=$((cost * 20 < expect)) ;;
+	dev) ok=$((cost * dev_share < expect)) ;;
 	esac
 	if [ "$ok" = 1 ]; then
 		echo "ok $n $dev ($drv): -M $map costs $cost kB of RAM per $((size_kb / 1024)) MiB"
 	else
-		echo "not ok $n $dev ($drv): -M $map costs $cost kB of RAM per $((size_kb / 1024)) MiB (memmap: $expect kB)"
+		echo "not ok $n $dev ($drv): -M $map costs $cost kB of RAM per $((size_kb / 1024)) MiB (memmap: $expect kB${kasan:+; limit 1/$dev_share of it, $kasan})"
 	fi
 done
